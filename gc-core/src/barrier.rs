@@ -1,0 +1,103 @@
+//! The write barrier: how mutators keep concurrent marking sound.
+//!
+//! Snapshot-at-the-beginning: while a cycle marks, any handle a mutator is about to hide from
+//! the collector (overwritten or taken out of a cell, dropped, swapped out of a global) has its
+//! target shaded grey first, and a weak upgrade shades what it revives. Shading happens under
+//! the *gate*'s read lock; the collector ends marking only under its write lock with the grey
+//! queue empty, so no shade can be in flight when marking ends.
+//!
+//! When no cycle is marking a barrier costs one load and a branch.
+
+use crate::collector::state;
+use crate::heap::header::Header;
+use crate::heap::ObjPtr;
+use crate::trace::{Trace, TraceMode, Tracer};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+use std::ptr::NonNull;
+
+/// Held for reading by a mutator while it shades; held for writing by the collector while it
+/// changes phase. The write side is the collector's only stop: it waits only for barriers
+/// already in flight, which never block.
+static GATE: RwLock<()> = RwLock::new(());
+
+/// Objects shaded by mutators, waiting for the collector to scan them.
+static GREY: Mutex<Vec<ObjPtr>> = Mutex::new(Vec::new());
+
+/// Shades `target` if a cycle is marking (the barrier on handle drop, global store and weak
+/// upgrade).
+#[inline]
+pub(crate) fn shade(target: NonNull<Header>) {
+    if state::load().is_marking() {
+        shade_slow(target);
+    }
+}
+
+#[cold]
+fn shade_slow(target: NonNull<Header>) {
+    let _gate = GATE.read();
+    let s = state::load();
+    // SAFETY: the caller holds a handle to `target` (or the weak slot lock of a target the
+    // sweeper has not cleared), so its header is live.
+    if s.is_marking() && unsafe { target.as_ref() }.try_shade(s.epoch()) {
+        GREY.lock().push(ObjPtr(target));
+    }
+}
+
+/// Shades every handle `value` holds if a cycle is marking (the barrier of a mutable borrow:
+/// the contents may be moved out or overwritten while the guard lives).
+#[inline]
+pub(crate) fn shade_contents<T: Trace + ?Sized>(value: &T) {
+    if T::HOLDS_HANDLES && state::load().is_marking() {
+        shade_contents_slow(value);
+    }
+}
+
+#[cold]
+fn shade_contents_slow<T: Trace + ?Sized>(value: &T) {
+    let _gate = GATE.read();
+    let s = state::load();
+    if !s.is_marking() {
+        return;
+    }
+    let mut tracer = Tracer::new(TraceMode::Mark, s.epoch());
+    value.trace(&mut tracer);
+    if !tracer.grey.is_empty() {
+        GREY.lock().extend(tracer.grey.into_iter().map(ObjPtr));
+    }
+}
+
+/// Runs `f` with the phase stable: if a cycle is running, the gate is held for reading so the
+/// collector cannot change phase until `f` returns. `f` gets the state it may rely on.
+///
+/// If the state read is `Idle` the gate is not taken: the collector may start a cycle while `f`
+/// runs, so `f` must only do what is safe just before a cycle starts (an increment of a strong
+/// count that precedes this read in program order is then seen by the next root phase, since
+/// both are `SeqCst` and the phase change is ordered after this read).
+pub(crate) fn with_stable_state<R>(f: impl FnOnce(state::State) -> R) -> R {
+    let first = state::load();
+    if first.phase() == state::Phase::Idle {
+        return f(first);
+    }
+    let _gate = GATE.read();
+    f(state::load())
+}
+
+/// Pushes an object a mutator shaded while holding the gate (see [`with_stable_state`]).
+pub(crate) fn push_grey(obj: NonNull<Header>) {
+    GREY.lock().push(ObjPtr(obj));
+}
+
+/// Takes the mutator-shaded objects. Collector only.
+pub(crate) fn take_grey(into: &mut Vec<NonNull<Header>>) {
+    into.extend(GREY.lock().drain(..).map(|o| o.0));
+}
+
+/// True if no mutator-shaded object is waiting. Collector only, with the gate held.
+pub(crate) fn grey_is_empty() -> bool {
+    GREY.lock().is_empty()
+}
+
+/// Stops barriers in flight from finishing until the guard drops. Collector only.
+pub(crate) fn close_gate() -> RwLockWriteGuard<'static, ()> {
+    GATE.write()
+}

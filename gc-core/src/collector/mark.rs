@@ -1,0 +1,63 @@
+//! The mark half of a cycle: count internal handles, find roots, trace from them.
+
+use crate::barrier;
+use crate::heap::header::Header;
+use crate::heap::ObjPtr;
+use crate::primitive::Ordering;
+use crate::trace::{TraceMode, Tracer};
+use std::ptr::NonNull;
+
+/// Count phase: for every object of the snapshot that is still white, counts the handles it
+/// holds as internal. Objects already marked (allocated black or shaded by a barrier) are
+/// skipped: undercounting only makes objects look rooted. Returns the cells skipped because a
+/// mutator held them.
+pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) -> usize {
+    let mut tracer = Tracer::new(TraceMode::Count, epoch);
+    for o in snapshot {
+        // SAFETY: every snapshot object is live until this cycle's sweep.
+        let h = unsafe { o.0.as_ref() };
+        if h.vtable.holds_handles && !h.is_marked(epoch) {
+            // SAFETY: `o` heads a live block of the vtable's type.
+            unsafe { (h.vtable.trace)(o.0, &mut tracer) };
+        }
+    }
+    tracer.cells_skipped
+}
+
+/// Root phase: an object with more handles than were found inside the heap is held from
+/// outside (a local, a global, another thread, a frame): shade it.
+pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Header>>) {
+    for o in snapshot {
+        // SAFETY: every snapshot object is live until this cycle's sweep.
+        let h = unsafe { o.0.as_ref() };
+        // SeqCst: pairs with the mutators' SeqCst updates of `strong` (see `Header::strong`).
+        if h.strong.load(Ordering::SeqCst) > h.internal_count(epoch) && h.try_shade(epoch) {
+            grey.push(o.0);
+        }
+    }
+}
+
+/// Mark phase: scans grey objects (from `grey` and from the barriers) until none is left.
+/// Returns the number of objects scanned and cells skipped.
+pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
+    let mut tracer = Tracer::new(TraceMode::Mark, epoch);
+    std::mem::swap(&mut tracer.grey, grey);
+    let mut scanned = 0;
+    loop {
+        while let Some(o) = tracer.grey.pop() {
+            // SAFETY: grey objects are marked this cycle, so they are not swept this cycle.
+            let h = unsafe { o.as_ref() };
+            if h.vtable.holds_handles {
+                scanned += 1;
+                // SAFETY: `o` heads a live block of the vtable's type.
+                unsafe { (h.vtable.trace)(o, &mut tracer) };
+            }
+        }
+        barrier::take_grey(&mut tracer.grey);
+        if tracer.grey.is_empty() {
+            break;
+        }
+    }
+    std::mem::swap(&mut tracer.grey, grey);
+    (scanned, tracer.cells_skipped)
+}

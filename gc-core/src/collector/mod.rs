@@ -1,0 +1,256 @@
+//! The collector: a background thread that runs cycles as an explicit phase machine.
+//!
+//! One cycle, with the phase mutators see in brackets:
+//! 1. close the gate, bump the epoch, publish [`Phase::Mark`], open the gate (a pause);
+//! 2. snapshot: take every block allocated so far (later ones are black and not swept);
+//! 3. count internal handles, find roots (objects with more handles than were found inside
+//!    the heap), trace from them and from what barriers shade;
+//! 4. terminate: under the closed gate, if no barrier left work, publish [`Phase::Sweep`]
+//!    (a pause); otherwise open the gate and keep marking;
+//! 5. sweep the snapshot (weak refs cleared, values dropped, blocks freed);
+//! 6. close the gate, publish [`Phase::Idle`], open it (a pause); pace the next cycle.
+
+pub(crate) mod mark;
+pub(crate) mod pacer;
+pub(crate) mod state;
+pub(crate) mod sweep;
+mod trace_line;
+
+use crate::barrier;
+use crate::cleanup;
+use crate::heap::{cache, ObjPtr};
+use crate::stats::{self, RECENT_PAUSES};
+use parking_lot::{Condvar, Mutex};
+use state::{Phase, State};
+use std::cell::Cell;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// Requests and progress, shared by mutators and the collector thread.
+struct Control {
+    /// A cycle was asked for and has not started yet.
+    requested: bool,
+    /// The requested cycle was asked for by `collect()`.
+    forced: bool,
+    /// Cycles started.
+    started: u64,
+    /// Cycles finished (swept).
+    completed: u64,
+}
+
+static CONTROL: Mutex<Control> =
+    Mutex::new(Control { requested: false, forced: false, started: 0, completed: 0 });
+static PROGRESS: Condvar = Condvar::new();
+
+thread_local! {
+    /// Set on the collector thread, which runs user `Drop` code while sweeping.
+    static IS_COLLECTOR: Cell<bool> = const { Cell::new(false) };
+}
+
+fn on_collector_thread() -> bool {
+    IS_COLLECTOR.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Starts the collector thread once.
+pub(crate) fn ensure_started() {
+    static START: Once = Once::new();
+    START.call_once(|| {
+        pacer::init_from_env();
+        stats::start_time();
+        std::thread::Builder::new()
+            .name("gc-collector".into())
+            .spawn(collector_loop)
+            .expect("gc: cannot spawn the collector thread");
+    });
+}
+
+/// Asks for a cycle. An automatic request while a cycle runs is dropped: the collector checks
+/// the pacer again when that cycle ends.
+pub(crate) fn request_cycle(forced: bool) {
+    ensure_started();
+    let mut c = CONTROL.lock();
+    if !forced && c.started > c.completed {
+        return;
+    }
+    c.requested = true;
+    c.forced |= forced;
+    PROGRESS.notify_all();
+}
+
+/// Waits until the cycle running now (if any) has finished. No-op on the collector thread.
+pub(crate) fn wait_for_cycle_end() {
+    if on_collector_thread() {
+        return;
+    }
+    let mut c = CONTROL.lock();
+    let running = c.started;
+    while c.completed < running {
+        PROGRESS.wait(&mut c);
+    }
+}
+
+/// Runs a full collection cycle and returns when it is done, like Go's `runtime.GC()`: every
+/// object unreachable when `collect` was called has been dropped and freed and its weak
+/// references cleared. Cycles cannot be nested: called from a value's `Drop` while the
+/// collector sweeps, it returns at once.
+///
+/// Objects held only by a cell that some thread has borrowed mutably for the whole cycle are
+/// kept (conservatively) until a later cycle.
+///
+/// ```
+/// use gc_core::{collect, Gc, GcCell};
+///
+/// struct Node(GcCell<Option<Gc<Node>>>);
+/// // SAFETY: the cell is the only field and is traced.
+/// unsafe impl gc_core::Trace for Node {
+///     fn trace(&self, t: &mut gc_core::Tracer) { self.0.trace(t) }
+/// }
+///
+/// let a = Gc::new(Node(GcCell::new(None)));
+/// *a.0.borrow_mut() = Some(a.clone()); // a self-cycle
+/// let w = Gc::downgrade(&a);
+/// drop(a);
+/// collect();
+/// assert!(w.upgrade().is_none());
+/// ```
+pub fn collect() {
+    if on_collector_thread() {
+        return;
+    }
+    ensure_started();
+    let mut c = CONTROL.lock();
+    // A cycle already running took its snapshot before this call: wait for the next one.
+    let target = c.started + 1;
+    c.requested = true;
+    c.forced = true;
+    PROGRESS.notify_all();
+    while c.completed < target {
+        PROGRESS.wait(&mut c);
+    }
+}
+
+fn collector_loop() {
+    IS_COLLECTOR.with(|c| c.set(true));
+    let mut old: Vec<ObjPtr> = Vec::new();
+    loop {
+        let forced = {
+            let mut c = CONTROL.lock();
+            while !c.requested {
+                PROGRESS.wait(&mut c);
+            }
+            c.requested = false;
+            c.started += 1;
+            std::mem::take(&mut c.forced)
+        };
+        run_cycle(&mut old, forced);
+        {
+            let mut c = CONTROL.lock();
+            c.completed += 1;
+            if pacer::heap_live() >= pacer::goal() {
+                c.requested = true;
+            }
+            PROGRESS.notify_all();
+        }
+    }
+}
+
+/// Closes the gate, publishes `s`, opens it; returns how long mutators could be held.
+fn change_phase(s: State) -> Duration {
+    let t = Instant::now();
+    let gate = barrier::close_gate();
+    state::store(s);
+    drop(gate);
+    t.elapsed()
+}
+
+/// Timings and sizes of one cycle, for stats and the gctrace line.
+pub(crate) struct CycleReport {
+    pub(crate) forced: bool,
+    pub(crate) start: Instant,
+    pub(crate) pause_start: Duration,
+    pub(crate) concurrent_mark: Duration,
+    pub(crate) pause_end: Duration,
+    pub(crate) sweep: Duration,
+    pub(crate) heap_start: u64,
+    pub(crate) heap_mark_end: u64,
+    pub(crate) marked: u64,
+    pub(crate) goal: u64,
+    pub(crate) stacks: u64,
+}
+
+fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
+    let start = Instant::now();
+    let heap_start = pacer::heap_live();
+    let goal = pacer::goal();
+    let epoch = state::next_epoch(state::load().epoch());
+    let pause_start = change_phase(State::new(epoch, Phase::Mark));
+
+    let mark_start = Instant::now();
+    let mut snapshot = std::mem::take(old);
+    cache::drain_into(&mut snapshot);
+    mark::count(&snapshot, epoch);
+    let mut grey = Vec::new();
+    mark::roots(&snapshot, epoch, &mut grey);
+    let mut pause_end = Duration::ZERO;
+    loop {
+        mark::drain(&mut grey, epoch);
+        let t = Instant::now();
+        let gate = barrier::close_gate();
+        let done = barrier::grey_is_empty();
+        if done {
+            state::store(State::new(epoch, Phase::Sweep));
+        }
+        drop(gate);
+        pause_end += t.elapsed();
+        if done {
+            break;
+        }
+    }
+    let concurrent_mark = mark_start.elapsed().saturating_sub(pause_end);
+    let heap_mark_end = pacer::heap_live();
+
+    let sweep_start = Instant::now();
+    let swept = sweep::sweep(snapshot, epoch);
+    *old = swept.survivors;
+    let sweep = sweep_start.elapsed();
+    pause_end += change_phase(State::new(epoch, Phase::Idle));
+
+    let stacks = gc_stack::total_stack_bytes() as u64;
+    pacer::cycle_done(swept.marked_bytes, swept.freed_bytes, stacks);
+    let report = CycleReport {
+        forced,
+        start,
+        pause_start,
+        concurrent_mark,
+        pause_end,
+        sweep,
+        heap_start,
+        heap_mark_end,
+        marked: swept.marked_bytes,
+        goal,
+        stacks,
+    };
+    let line = {
+        let mut rec = stats::RECORD.lock();
+        rec.num_gc += 1;
+        rec.num_forced_gc += u64::from(forced);
+        rec.freed_bytes += swept.freed_bytes;
+        rec.freed_objects += swept.freed_objects;
+        rec.last_marked_bytes = swept.marked_bytes;
+        let pause = report.pause_start + report.pause_end;
+        rec.pause_total += pause;
+        if rec.pauses.len() == RECENT_PAUSES {
+            rec.pauses.pop_front();
+        }
+        rec.pauses.push_back(pause);
+        rec.mark_total += report.concurrent_mark + report.pause_start + report.pause_end;
+        rec.sweep_total += report.sweep;
+        rec.busy += start.elapsed();
+        rec.drop_panics += swept.drop_panics;
+        pacer::trace_enabled().then(|| trace_line::format(rec.num_gc, &report, rec.busy))
+    };
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+    cleanup::run(swept.cleanups);
+}

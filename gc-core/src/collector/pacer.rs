@@ -1,0 +1,192 @@
+//! The pacer: when to start a cycle, from Go's heap-goal formula and the memory limit.
+
+use super::{request_cycle, wait_for_cycle_end};
+use crate::primitive::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicI64;
+use std::sync::Once;
+
+/// Go's minimum heap: the goal is never below 4 MiB x percent / 100.
+const MIN_HEAP: u64 = 4 << 20;
+
+/// `GOGC`-style percent; negative disables automatic cycles. Statistics-grade value, `Relaxed`.
+static PERCENT: AtomicI64 = AtomicI64::new(100);
+/// Soft memory limit in bytes (`u64::MAX`: none). `Relaxed`, as above.
+static LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Bytes reported by allocating threads (in batches). `Relaxed`: a trigger heuristic.
+static REPORTED: AtomicU64 = AtomicU64::new(0);
+/// Bytes freed by the sweeper. `Relaxed`, as above.
+static FREED: AtomicU64 = AtomicU64::new(0);
+/// Heap goal in bytes. `Relaxed`, as above.
+static GOAL: AtomicU64 = AtomicU64::new(MIN_HEAP);
+/// Bytes marked live by the last cycle, and the stack bytes then (for recomputing the goal).
+static LAST_MARKED: AtomicU64 = AtomicU64::new(0);
+static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
+/// gctrace on (`GC_TRACE=1`). `Relaxed`: a flag read once per cycle.
+static TRACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Reads `GC_PERCENT`, `GC_MEMORY_LIMIT` and `GC_TRACE` once, at first use of the heap.
+pub(crate) fn init_from_env() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if let Ok(v) = std::env::var("GC_PERCENT") {
+            match parse_percent(&v) {
+                Some(p) => PERCENT.store(p, Ordering::Relaxed),
+                None => eprintln!("gc: ignoring GC_PERCENT={v:?}: expected an integer or \"off\""),
+            }
+        }
+        if let Ok(v) = std::env::var("GC_MEMORY_LIMIT") {
+            match parse_bytes(&v) {
+                Some(b) => LIMIT.store(b, Ordering::Relaxed),
+                None => eprintln!(
+                    "gc: ignoring GC_MEMORY_LIMIT={v:?}: expected bytes with an optional \
+                     B, KiB, MiB, GiB or TiB suffix, or \"off\""
+                ),
+            }
+        }
+        if let Ok(v) = std::env::var("GC_TRACE") {
+            TRACE.store(v.trim() == "1", Ordering::Relaxed);
+        }
+        recompute_goal();
+    });
+}
+
+/// Parses a percent: an integer or `off` (-1), as `GOGC` does.
+pub(crate) fn parse_percent(v: &str) -> Option<i64> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Some(-1);
+    }
+    v.parse().ok()
+}
+
+/// Parses a byte count with an optional suffix, as `GOMEMLIMIT` does.
+pub(crate) fn parse_bytes(v: &str) -> Option<u64> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Some(u64::MAX);
+    }
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+pub(crate) fn trace_enabled() -> bool {
+    TRACE.load(Ordering::Relaxed)
+}
+
+/// The heap goal for `marked` live bytes and `stacks` stack bytes under the current knobs.
+pub(crate) fn goal_for(marked: u64, stacks: u64, percent: i64, limit: u64) -> u64 {
+    let by_percent = if percent < 0 {
+        u64::MAX
+    } else {
+        let p = percent as u64;
+        let grow = (marked + stacks).saturating_mul(p) / 100;
+        (marked + grow).max(MIN_HEAP.saturating_mul(p) / 100)
+    };
+    by_percent.min(limit)
+}
+
+fn recompute_goal() {
+    let goal = goal_for(
+        LAST_MARKED.load(Ordering::Relaxed),
+        LAST_STACKS.load(Ordering::Relaxed),
+        PERCENT.load(Ordering::Relaxed),
+        LIMIT.load(Ordering::Relaxed),
+    );
+    GOAL.store(goal, Ordering::Relaxed);
+}
+
+/// Bytes live by the pacer's count (reported allocations minus frees).
+pub(crate) fn heap_live() -> u64 {
+    REPORTED.load(Ordering::Relaxed).saturating_sub(FREED.load(Ordering::Relaxed))
+}
+
+/// The current heap goal.
+pub(crate) fn goal() -> u64 {
+    GOAL.load(Ordering::Relaxed)
+}
+
+/// Called by allocating threads with a batch of newly allocated bytes.
+pub(crate) fn note_alloc(bytes: usize) {
+    if bytes == 0 {
+        return;
+    }
+    let reported = REPORTED.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+    let live = reported.saturating_sub(FREED.load(Ordering::Relaxed));
+    let goal = goal();
+    if live >= goal {
+        request_cycle(false);
+        // Far past the goal the allocator outruns the collector: wait for the running cycle
+        // (a crude assist; the concurrent pacer replaces it).
+        if live >= goal.saturating_add(goal / 2) {
+            wait_for_cycle_end();
+        }
+    }
+}
+
+/// Called by the collector when a cycle has swept.
+pub(crate) fn cycle_done(marked: u64, freed: u64, stacks: u64) {
+    FREED.fetch_add(freed, Ordering::Relaxed);
+    LAST_MARKED.store(marked, Ordering::Relaxed);
+    LAST_STACKS.store(stacks, Ordering::Relaxed);
+    recompute_goal();
+}
+
+/// Sets the percent; returns the previous one. See [`crate::set_gc_percent`].
+pub(crate) fn set_percent(p: i64) -> i64 {
+    init_from_env();
+    let old = PERCENT.swap(p, Ordering::Relaxed);
+    recompute_goal();
+    if heap_live() >= goal() {
+        request_cycle(false);
+    }
+    old
+}
+
+/// Sets the memory limit; returns the previous one.
+pub(crate) fn set_limit(bytes: u64) -> u64 {
+    init_from_env();
+    let old = LIMIT.swap(bytes, Ordering::Relaxed);
+    recompute_goal();
+    if heap_live() >= goal() {
+        request_cycle(false);
+    }
+    old
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goal_follows_go() {
+        // Go: goal = live + (live + stacks) * GOGC / 100, at least 4 MiB * GOGC / 100.
+        assert_eq!(goal_for(10 << 20, 0, 100, u64::MAX), 20 << 20);
+        assert_eq!(goal_for(10 << 20, 2 << 20, 50, u64::MAX), (10 << 20) + (6 << 20));
+        assert_eq!(goal_for(0, 0, 100, u64::MAX), 4 << 20);
+        assert_eq!(goal_for(0, 0, 200, u64::MAX), 8 << 20);
+        assert_eq!(goal_for(1 << 30, 0, -1, u64::MAX), u64::MAX);
+        assert_eq!(goal_for(1 << 30, 0, -1, 64 << 20), 64 << 20);
+        assert_eq!(goal_for(10 << 20, 0, 100, 15 << 20), 15 << 20);
+    }
+
+    #[test]
+    fn env_values_parse_like_go() {
+        assert_eq!(parse_percent("off"), Some(-1));
+        assert_eq!(parse_percent(" 50 "), Some(50));
+        assert_eq!(parse_percent("x"), None);
+        assert_eq!(parse_bytes("512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes("1024"), Some(1024));
+        assert_eq!(parse_bytes("off"), Some(u64::MAX));
+        assert_eq!(parse_bytes("3 GiB"), Some(3 << 30));
+        assert_eq!(parse_bytes("5MB"), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! The collector's phase and epoch, packed in one word so a mutator reads both at once.
+
+use crate::heap::header::DEAD;
+use crate::primitive::{AtomicU64, Ordering};
+
+/// What mutators must do right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// No cycle is running: barriers are off.
+    Idle = 0,
+    /// Counting, root finding and marking: barriers are on, allocation is black.
+    Mark = 1,
+    /// Marking has ended; dead objects are being dropped and freed. Barriers are off and a weak
+    /// upgrade of an unmarked object fails.
+    Sweep = 2,
+}
+
+/// A snapshot of the state word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct State(u64);
+
+impl State {
+    pub(crate) fn new(epoch: u32, phase: Phase) -> State {
+        State((u64::from(epoch) << 8) | phase as u64)
+    }
+
+    /// The epoch of the current (or, between cycles, the last) cycle.
+    pub(crate) fn epoch(self) -> u32 {
+        (self.0 >> 8) as u32
+    }
+
+    pub(crate) fn phase(self) -> Phase {
+        match self.0 & 0xff {
+            0 => Phase::Idle,
+            1 => Phase::Mark,
+            _ => Phase::Sweep,
+        }
+    }
+
+    /// True while write barriers must shade.
+    #[inline]
+    pub(crate) fn is_marking(self) -> bool {
+        self.0 & 0xff == Phase::Mark as u64
+    }
+}
+
+/// The epoch the next cycle uses: never 0 (the untagged internal count) nor [`DEAD`].
+pub(crate) fn next_epoch(epoch: u32) -> u32 {
+    match epoch.wrapping_add(1) {
+        0 | DEAD => 1,
+        e => e,
+    }
+}
+
+/// The state word. Written only by the collector, under the barrier gate's write lock.
+static STATE: AtomicU64 = AtomicU64::new((1 << 8) | Phase::Idle as u64);
+
+/// Reads the state. `SeqCst`: pairs with the collector's `SeqCst` store in [`store`], so a
+/// mutator's barrier check and its handle-count update are ordered with the collector's phase
+/// change and its count reads in one total order (on x86 this is a plain load).
+#[inline]
+pub(crate) fn load() -> State {
+    State(STATE.load(Ordering::SeqCst))
+}
+
+/// Publishes a new state. Collector only, with the barrier gate held for writing.
+pub(crate) fn store(s: State) {
+    // SeqCst: pairs with `load` above.
+    STATE.store(s.0, Ordering::SeqCst);
+}

@@ -1,0 +1,73 @@
+//! The sweep half of a cycle: clear weak refs of dead objects, drop their values, free them.
+
+use crate::cleanup::{self, Cleanup};
+use crate::heap::header::DEAD;
+use crate::heap::{self, ObjPtr};
+use crate::primitive::Ordering;
+use crate::weak;
+
+/// What one sweep did.
+#[derive(Default)]
+pub(crate) struct Swept {
+    /// Objects of the snapshot that were marked, to be swept again next cycle.
+    pub(crate) survivors: Vec<ObjPtr>,
+    pub(crate) marked_bytes: u64,
+    pub(crate) freed_bytes: u64,
+    pub(crate) freed_objects: u64,
+    pub(crate) cleanups: Vec<Cleanup>,
+    /// Drops that panicked (reported, then the sweep went on).
+    pub(crate) drop_panics: u64,
+}
+
+/// Sweeps `snapshot` after marking cycle `epoch` has ended.
+///
+/// Three passes, in this order for soundness: (1) every dead object's weak slot is cleared
+/// and its mark set to `DEAD`; (2) every dead value is dropped, and a handle dropped in the
+/// process checks its target's mark, giving its count back only to live targets; (3) every
+/// dead block is freed. No block is freed before every dead value has been dropped, so a
+/// handle inside a dead value never reads freed memory.
+pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
+    let mut out = Swept::default();
+    let mut dead = Vec::new();
+    for o in snapshot {
+        // SAFETY: snapshot objects are live until this sweep frees them.
+        let h = unsafe { o.0.as_ref() };
+        if h.is_marked(epoch) {
+            out.marked_bytes += h.vtable.layout.size() as u64;
+            out.survivors.push(o);
+        } else {
+            dead.push(o);
+        }
+    }
+    for o in &dead {
+        // SAFETY: as above.
+        let h = unsafe { o.0.as_ref() };
+        weak::clear(h);
+        cleanup::take(h, &mut out.cleanups);
+        // Release: nothing to publish to other threads (only this thread drops dead values),
+        // but keeps the store ordered before the drops below.
+        h.mark.store(DEAD, Ordering::Release);
+    }
+    for o in &dead {
+        // SAFETY: as above.
+        let vt = unsafe { o.0.as_ref() }.vtable;
+        // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
+        // revive it: its weak slot is cleared), so no other thread can access the value, and
+        // each dead object is dropped exactly once here.
+        let dropped =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+                (vt.drop_value)(o.0)
+            }));
+        if dropped.is_err() {
+            out.drop_panics += 1;
+        }
+    }
+    for o in dead {
+        // SAFETY: as above.
+        out.freed_bytes += unsafe { o.0.as_ref() }.vtable.layout.size() as u64;
+        out.freed_objects += 1;
+        // SAFETY: the value was dropped in the pass above and nothing refers to the block.
+        unsafe { heap::free(o.0) };
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! Per-thread allocation lists: each thread appends its new blocks to its own list, which the
+//! collector drains at the start of a cycle. The owner's lock is uncontended except for that
+//! drain, so allocation does not serialise threads.
+
+use super::ObjPtr;
+use crate::collector::pacer;
+use parking_lot::Mutex;
+use std::cell::Cell;
+use std::sync::Arc;
+
+/// Blocks a thread allocated since the collector last drained its list, and its totals.
+#[derive(Default)]
+pub(crate) struct ThreadList {
+    pub(crate) objects: Vec<ObjPtr>,
+    /// Bytes this thread ever allocated.
+    pub(crate) alloc_bytes: u64,
+    /// Objects this thread ever allocated.
+    pub(crate) alloc_objects: u64,
+}
+
+type Shared = Arc<Mutex<ThreadList>>;
+
+/// Every thread's list, plus lists of exited threads not yet drained.
+static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
+
+/// Blocks allocated while a thread's thread-locals were being torn down.
+static ORPHANS: Mutex<ThreadList> =
+    Mutex::new(ThreadList { objects: Vec::new(), alloc_bytes: 0, alloc_objects: 0 });
+
+/// Bytes allocated by this thread and not yet reported to the pacer.
+const FLUSH_BYTES: usize = 64 * 1024;
+
+struct Local {
+    list: Shared,
+    unflushed: Cell<usize>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        pacer::note_alloc(self.unflushed.get());
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = {
+        crate::collector::ensure_started();
+        gc_stack::register_current_thread();
+        let list: Shared = Arc::default();
+        LISTS.lock().push(Arc::clone(&list));
+        Local { list, unflushed: Cell::new(0) }
+    };
+}
+
+/// Records a new block in the calling thread's list.
+pub(crate) fn register(obj: ObjPtr, bytes: usize) {
+    let on_thread = LOCAL.try_with(|local| {
+        {
+            let mut list = local.list.lock();
+            list.objects.push(obj);
+            list.alloc_bytes += bytes as u64;
+            list.alloc_objects += 1;
+        }
+        let unflushed = local.unflushed.get() + bytes;
+        if unflushed >= FLUSH_BYTES {
+            local.unflushed.set(0);
+            pacer::note_alloc(unflushed);
+        } else {
+            local.unflushed.set(unflushed);
+        }
+    });
+    if on_thread.is_err() {
+        let mut orphans = ORPHANS.lock();
+        orphans.objects.push(obj);
+        orphans.alloc_bytes += bytes as u64;
+        orphans.alloc_objects += 1;
+        drop(orphans);
+        pacer::note_alloc(bytes);
+    }
+}
+
+/// Moves every block allocated so far into `into` and forgets lists of exited threads.
+/// Collector only.
+pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
+    let mut lists = LISTS.lock();
+    for list in lists.iter() {
+        into.append(&mut list.lock().objects);
+    }
+    into.append(&mut ORPHANS.lock().objects);
+    // A list whose thread has exited is referenced only from here. Its totals move to the
+    // orphans so `totals()` keeps counting them.
+    lists.retain(|l| {
+        if Arc::strong_count(l) > 1 {
+            return true;
+        }
+        let l = l.lock();
+        let mut o = ORPHANS.lock();
+        o.alloc_bytes += l.alloc_bytes;
+        o.alloc_objects += l.alloc_objects;
+        false
+    });
+}
+
+/// Total (bytes, objects) ever allocated, exact at the time of the call.
+pub(crate) fn totals() -> (u64, u64) {
+    let lists = LISTS.lock();
+    let o = ORPHANS.lock();
+    let (mut bytes, mut objects) = (o.alloc_bytes, o.alloc_objects);
+    drop(o);
+    for l in lists.iter() {
+        let l = l.lock();
+        bytes += l.alloc_bytes;
+        objects += l.alloc_objects;
+    }
+    (bytes, objects)
+}

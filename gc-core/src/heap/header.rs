@@ -1,0 +1,133 @@
+//! The object header every heap block starts with, and the per-type vtable it points to.
+
+use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::trace::{Trace, Tracer};
+use crate::weak::WeakSlot;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// The mark value of an object the sweeper has found dead in the current cycle. Never used as
+/// an epoch (the epoch counter skips it).
+pub(crate) const DEAD: u32 = u32::MAX;
+
+/// Flag: cleanups are registered for this object (see `add_cleanup`).
+pub(crate) const HAS_CLEANUP: u32 = 1;
+
+/// Per-type operations the collector needs on a type-erased block.
+pub(crate) struct VTable {
+    /// Traces the value of the block.
+    pub(crate) trace: unsafe fn(NonNull<Header>, &mut Tracer),
+    /// Drops the value of the block in place (the block stays allocated).
+    pub(crate) drop_value: unsafe fn(NonNull<Header>),
+    /// Layout of the whole block (`GcBox<T>`).
+    pub(crate) layout: Layout,
+    /// `T::HOLDS_HANDLES`: blocks without handles are never traced.
+    pub(crate) holds_handles: bool,
+}
+
+/// Header of every heap block.
+///
+/// Each field names who writes it, in which phase, and what its orderings pair with.
+pub(crate) struct Header {
+    /// Number of `Gc` handles to this object anywhere: locals, globals, other objects, frames.
+    /// Incremented by clone and upgrade, decremented by drop, all `SeqCst`, pairing with the
+    /// collector's `SeqCst` load in the root phase, so the count it reads is a point in the
+    /// single total order the protocol argument (ARCHITECTURE.md) reasons about.
+    pub(crate) strong: AtomicUsize,
+    /// Handles found inside heap objects during the current cycle's count phase, tagged with
+    /// that cycle's epoch in the high 32 bits (a stale tag reads as zero, so no reset pass is
+    /// needed). Written and read by the collector thread only: `Relaxed`.
+    pub(crate) internal: AtomicU64,
+    /// The epoch of the last cycle that reached this object, or [`DEAD`]. A mutator sets it
+    /// when shading (CAS, under the barrier gate) or when allocating (before publication); the
+    /// collector sets it when shading. `AcqRel`/`Acquire` so a shade's CAS orders before the
+    /// grey push that follows it.
+    pub(crate) mark: AtomicU32,
+    /// Bit flags ([`HAS_CLEANUP`]). Set by mutators (`AcqRel` RMW), read by the sweeper after
+    /// marking has ended (`Acquire`).
+    pub(crate) flags: AtomicU32,
+    /// The weak slot shared by this object's `GcWeak`s, or null if none was ever made.
+    /// Installed by CAS (`AcqRel`), taken by the sweeper when the object dies.
+    pub(crate) weak: AtomicPtr<WeakSlot>,
+    /// The vtable of the value's type.
+    pub(crate) vtable: &'static VTable,
+}
+
+/// A heap block: header followed by the value.
+#[repr(C)]
+pub(crate) struct GcBox<T> {
+    pub(crate) header: Header,
+    pub(crate) value: T,
+}
+
+impl Header {
+    /// Counts one internal handle to this object for the cycle `epoch`.
+    pub(crate) fn count_internal(&self, epoch: u32) {
+        let tagged = self.internal.load(Ordering::Relaxed);
+        let count = if (tagged >> 32) as u32 == epoch { tagged as u32 } else { 0 };
+        // Saturating: an undercount only makes the object look rooted, which is safe.
+        let count = count.saturating_add(1);
+        self.internal.store((u64::from(epoch) << 32) | u64::from(count), Ordering::Relaxed);
+    }
+
+    /// Internal handles counted this cycle. Collector thread only.
+    pub(crate) fn internal_count(&self, epoch: u32) -> usize {
+        let tagged = self.internal.load(Ordering::Relaxed);
+        if (tagged >> 32) as u32 == epoch {
+            tagged as u32 as usize
+        } else {
+            0
+        }
+    }
+
+    /// Sets the mark to `epoch` if it is not already; true if this call shaded the object (the
+    /// caller must then get it scanned).
+    pub(crate) fn try_shade(&self, epoch: u32) -> bool {
+        let cur = self.mark.load(Ordering::Acquire);
+        if cur == epoch || cur == DEAD {
+            return false;
+        }
+        // AcqRel: pairs with other shaders' CAS so exactly one of them wins and pushes.
+        self.mark.compare_exchange(cur, epoch, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// True if the object was reached (or allocated) in cycle `epoch`.
+    pub(crate) fn is_marked(&self, epoch: u32) -> bool {
+        self.mark.load(Ordering::Acquire) == epoch
+    }
+}
+
+impl VTable {
+    /// The vtable for blocks holding a `T`.
+    pub(crate) const fn of<T: Trace + Send + Sync + 'static>() -> &'static VTable {
+        &VTableOf::<T>::VTABLE
+    }
+}
+
+struct VTableOf<T>(std::marker::PhantomData<T>);
+
+impl<T: Trace + Send + Sync + 'static> VTableOf<T> {
+    const VTABLE: VTable = VTable {
+        trace: trace_value::<T>,
+        drop_value: drop_value::<T>,
+        layout: Layout::new::<GcBox<T>>(),
+        holds_handles: T::HOLDS_HANDLES,
+    };
+}
+
+/// # Safety
+/// `h` must be the header of a live `GcBox<T>`.
+unsafe fn trace_value<T: Trace>(h: NonNull<Header>, tracer: &mut Tracer) {
+    // SAFETY: the caller guarantees `h` heads a live `GcBox<T>`; `GcBox` is `repr(C)` with the
+    // header first, so the cast recovers the box.
+    let b = unsafe { h.cast::<GcBox<T>>().as_ref() };
+    b.value.trace(tracer);
+}
+
+/// # Safety
+/// `h` must be the header of a `GcBox<T>` whose value is dropped at most once, and no other
+/// thread may access the value.
+unsafe fn drop_value<T>(h: NonNull<Header>) {
+    // SAFETY: the caller guarantees exclusive access to a live value that is dropped once.
+    unsafe { std::ptr::drop_in_place(&raw mut (*h.cast::<GcBox<T>>().as_ptr()).value) };
+}

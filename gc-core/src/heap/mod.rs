@@ -1,0 +1,62 @@
+//! The heap: allocation and freeing of blocks, and the lists the collector sweeps.
+
+pub(crate) mod cache;
+pub(crate) mod header;
+
+use crate::collector::state;
+use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use crate::trace::Trace;
+use header::{GcBox, Header, VTable};
+use std::alloc::{alloc, dealloc, handle_alloc_error};
+use std::ptr::NonNull;
+
+/// A pointer to a block, as kept in the heap's lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ObjPtr(pub(crate) NonNull<Header>);
+
+// SAFETY: an `ObjPtr` is an address in the shared heap; every access through it goes through
+// the header's atomics or the collector's phase protocol, never through thread-local state.
+unsafe impl Send for ObjPtr {}
+
+/// Allocates a block holding `value` and registers it with the calling thread's list.
+///
+/// While a cycle is marking the block is allocated black (its mark is the cycle's epoch), so
+/// the cycle never frees or traces it.
+pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<GcBox<T>> {
+    let vtable = VTable::of::<T>();
+    let layout = vtable.layout;
+    // SAFETY: `layout` is non-zero sized: it includes the header.
+    let raw = unsafe { alloc(layout) }.cast::<GcBox<T>>();
+    let Some(ptr) = NonNull::new(raw) else { handle_alloc_error(layout) };
+    // The mark is the current epoch: during a cycle that is black; between cycles it is the
+    // last cycle's epoch, which the next cycle (epoch + 1) treats as white.
+    let mark = state::load().epoch();
+    // SAFETY: `ptr` is freshly allocated for `GcBox<T>` and not yet shared.
+    unsafe {
+        ptr.as_ptr().write(GcBox {
+            header: Header {
+                strong: AtomicUsize::new(1),
+                internal: AtomicU64::new(0),
+                mark: AtomicU32::new(mark),
+                flags: AtomicU32::new(0),
+                weak: AtomicPtr::new(std::ptr::null_mut()),
+                vtable,
+            },
+            value,
+        });
+    }
+    cache::register(ObjPtr(ptr.cast()), layout.size());
+    ptr
+}
+
+/// Frees a block whose value has already been dropped.
+///
+/// # Safety
+/// `h` must head a block from [`allocate`] whose value was dropped, that is unreachable, and
+/// that no thread will touch again.
+pub(crate) unsafe fn free(h: NonNull<Header>) {
+    // SAFETY: the caller guarantees the block is live until now; its vtable is static.
+    let layout = unsafe { h.as_ref() }.vtable.layout;
+    // SAFETY: the block was allocated by `allocate` with this layout and is freed once.
+    unsafe { dealloc(h.as_ptr().cast(), layout) };
+}

@@ -1,0 +1,91 @@
+//! A concurrent, garbage-collected heap for Rust, modelled on the Go runtime.
+//!
+//! - [`Gc<T>`]: a `Send + Sync` handle to a value on the one shared heap; cycles are collected.
+//! - `#[derive(Trace)]`: how the collector finds the handles inside your types.
+//! - [`GcCell<T>`]: interior mutability (a `RwLock` that panics instead of deadlocking on its
+//!   own thread) with the collector's write barrier.
+//! - [`GcWeak<T>`], [`GcGlobal<T>`], [`add_cleanup`]: weak references, static roots, and
+//!   cleanups that run after an object dies.
+//! - Go's knobs: [`collect`] (`runtime.GC`), [`keep_alive`], [`set_gc_percent`] (`GOGC`),
+//!   [`set_memory_limit`] (`GOMEMLIMIT`), [`stats`] (`ReadMemStats`), and a gctrace line.
+//!
+//! A background collector thread marks and sweeps while your threads run: no stack scanning,
+//! no stop-the-world marking. Roots are inferred: every handle counts itself in its object, a
+//! cycle counts the handles it finds inside the heap, and an object with more handles than
+//! that is held from outside. See `ARCHITECTURE.md` for the design and why it is sound.
+//!
+//! ```
+//! use gc_core::{collect, Gc, GcCell, Trace};
+//!
+//! #[derive(Trace)]
+//! struct Node { id: u64, next: GcCell<Option<Gc<Node>>> }
+//!
+//! let a = Gc::new(Node { id: 1, next: GcCell::new(None) });
+//! *a.next.borrow_mut() = Some(a.clone());   // a cycle
+//! let w = Gc::downgrade(&a);
+//! drop(a);
+//! collect();                                // blocks until a full cycle is done
+//! assert!(w.upgrade().is_none());
+//! ```
+//!
+//! # Environment
+//! Read once, when the heap is first used:
+//! - `GC_PERCENT`: like `GOGC`; an integer percent (default 100) or `off`.
+//! - `GC_MEMORY_LIMIT`: like `GOMEMLIMIT`; bytes with an optional `KiB`, `MiB`, `GiB` or `TiB`
+//!   suffix, or `off` (default).
+//! - `GC_TRACE=1`: like `GODEBUG=gctrace=1`; one line per cycle on stderr, in Go's format.
+//!
+//! # Cleanup instead of `Drop`
+//! A traced type must not implement `Drop` (the derive rejects it): when a cycle frees a group
+//! of objects, a `Drop` could read one that is already gone. Put a resource that needs closing
+//! in a field whose own type implements `Drop` (a `File`, a socket), or register a cleanup with
+//! [`add_cleanup`], which runs after the object is freed and cannot observe it.
+
+mod barrier;
+mod cell;
+mod cleanup;
+mod collector;
+mod gc;
+mod global;
+mod heap;
+mod primitive;
+mod stats;
+mod trace;
+mod trace_impls;
+mod weak;
+
+pub use cell::{BorrowError, BorrowMutError, GcCell, GcRef, GcRefMut};
+pub use cleanup::add_cleanup;
+pub use collector::collect;
+pub use gc::{keep_alive, Gc};
+pub use gc_derive::Trace;
+pub use global::GcGlobal;
+pub use stats::{stats, GcStats};
+pub use trace::{Trace, Tracer};
+pub use weak::GcWeak;
+
+/// Sets the collection target percent, like Go's `debug.SetGCPercent`, and returns the
+/// previous value. A cycle is triggered when the heap reaches `live + (live + stacks) *
+/// percent / 100` bytes (at least 4 MiB x percent / 100). A negative percent disables automatic
+/// cycles (unless the memory limit is reached); [`collect`] still works. The default is 100,
+/// or `GC_PERCENT` from the environment.
+///
+/// ```
+/// let old = gc_core::set_gc_percent(200);
+/// assert_eq!(gc_core::set_gc_percent(old), 200);
+/// ```
+pub fn set_gc_percent(percent: i64) -> i64 {
+    collector::pacer::set_percent(percent)
+}
+
+/// Sets a soft memory limit in bytes for the heap, like Go's `debug.SetMemoryLimit`, and
+/// returns the previous one: cycles run when the heap reaches it, even with the percent
+/// disabled. `u64::MAX` (the default, or `GC_MEMORY_LIMIT` from the environment) means none.
+///
+/// ```
+/// let old = gc_core::set_memory_limit(1 << 30);
+/// assert_eq!(gc_core::set_memory_limit(old), 1 << 30);
+/// ```
+pub fn set_memory_limit(bytes: u64) -> u64 {
+    collector::pacer::set_limit(bytes)
+}

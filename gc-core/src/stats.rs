@@ -1,0 +1,152 @@
+//! `GcStats`: what the heap and the collector have done, like Go's `runtime.MemStats`.
+
+use crate::collector::pacer;
+use crate::heap::cache;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How many recent cycles' pauses are kept (Go keeps 256 in `PauseNs`).
+pub(crate) const RECENT_PAUSES: usize = 256;
+
+/// A snapshot of the heap's statistics, returned by [`stats`].
+///
+/// ```
+/// let before = gc_core::stats();
+/// let _x = gc_core::Gc::new([0u8; 100]);
+/// gc_core::collect();
+/// let after = gc_core::stats();
+/// assert!(after.num_gc > before.num_gc);
+/// assert!(after.total_alloc_objects > before.total_alloc_objects);
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct GcStats {
+    /// Bytes in heap blocks not yet freed (live or awaiting the next sweep), headers included.
+    pub heap_live_bytes: u64,
+    /// Heap blocks not yet freed.
+    pub heap_objects: u64,
+    /// Bytes ever allocated on the heap.
+    pub total_alloc_bytes: u64,
+    /// Blocks ever allocated.
+    pub total_alloc_objects: u64,
+    /// Bytes ever freed by the sweeper.
+    pub total_freed_bytes: u64,
+    /// Blocks ever freed.
+    pub total_freed_objects: u64,
+    /// The heap goal: the next automatic cycle finishes before the heap grows past it.
+    pub next_gc: u64,
+    /// Bytes marked live by the last cycle.
+    pub last_marked_bytes: u64,
+    /// Completed cycles, forced ones included (Go's `NumGC`).
+    pub num_gc: u64,
+    /// Completed cycles started by [`collect`](crate::collect) (Go's `NumForcedGC`).
+    pub num_forced_gc: u64,
+    /// Total time mutators could be held at the collector's phase changes.
+    pub pause_total: Duration,
+    /// The last cycle's pause (sum of its phase changes).
+    pub last_pause: Duration,
+    /// Pauses of the most recent cycles, oldest first (at most 256, like Go's `PauseNs`).
+    pub recent_pauses: Vec<Duration>,
+    /// Time spent counting, finding roots and marking, over all cycles.
+    pub mark_total: Duration,
+    /// Time spent sweeping, over all cycles.
+    pub sweep_total: Duration,
+    /// Fraction of the available CPU time (all cores since the heap started) the collector
+    /// used (Go's `GCCPUFraction`).
+    pub gc_cpu_fraction: f64,
+    /// Bytes on the per-thread stacks (frame values).
+    pub stack_bytes: u64,
+    /// Threads currently registered with the heap.
+    pub threads: usize,
+    /// Values whose `Drop` panicked while being swept.
+    pub drop_panics: u64,
+}
+
+/// What the collector records per cycle; read by [`stats`].
+#[derive(Default)]
+pub(crate) struct Record {
+    pub(crate) num_gc: u64,
+    pub(crate) num_forced_gc: u64,
+    pub(crate) freed_bytes: u64,
+    pub(crate) freed_objects: u64,
+    pub(crate) last_marked_bytes: u64,
+    pub(crate) pause_total: Duration,
+    pub(crate) pauses: VecDeque<Duration>,
+    pub(crate) mark_total: Duration,
+    pub(crate) sweep_total: Duration,
+    pub(crate) busy: Duration,
+    pub(crate) drop_panics: u64,
+}
+
+pub(crate) static RECORD: Mutex<Record> = Mutex::new(Record {
+    num_gc: 0,
+    num_forced_gc: 0,
+    freed_bytes: 0,
+    freed_objects: 0,
+    last_marked_bytes: 0,
+    pause_total: Duration::ZERO,
+    pauses: VecDeque::new(),
+    mark_total: Duration::ZERO,
+    sweep_total: Duration::ZERO,
+    busy: Duration::ZERO,
+    drop_panics: 0,
+});
+
+/// When the heap was first used: the origin of gctrace's `@` times and the CPU fraction.
+pub(crate) fn start_time() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+/// Available parallelism (Go's `GOMAXPROCS`).
+pub(crate) fn procs() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+}
+
+/// Fraction of all cores' time since start spent in `busy`.
+pub(crate) fn cpu_fraction(busy: Duration) -> f64 {
+    let wall = start_time().elapsed().as_secs_f64() * procs() as f64;
+    if wall > 0.0 {
+        busy.as_secs_f64() / wall
+    } else {
+        0.0
+    }
+}
+
+/// Reads the heap's statistics now, like Go's `runtime.ReadMemStats`.
+///
+/// ```
+/// let s = gc_core::stats();
+/// assert!(s.next_gc >= 4 << 20);
+/// assert_eq!(s.heap_objects, s.total_alloc_objects - s.total_freed_objects);
+/// ```
+pub fn stats() -> GcStats {
+    pacer::init_from_env();
+    let rec = RECORD.lock();
+    // Read the collector's totals first, under its record lock, then the allocation totals:
+    // a block is counted as allocated before it can be freed, so alloc >= freed holds.
+    let (alloc_bytes, alloc_objects) = cache::totals();
+    GcStats {
+        heap_live_bytes: alloc_bytes - rec.freed_bytes,
+        heap_objects: alloc_objects - rec.freed_objects,
+        total_alloc_bytes: alloc_bytes,
+        total_alloc_objects: alloc_objects,
+        total_freed_bytes: rec.freed_bytes,
+        total_freed_objects: rec.freed_objects,
+        next_gc: pacer::goal(),
+        last_marked_bytes: rec.last_marked_bytes,
+        num_gc: rec.num_gc,
+        num_forced_gc: rec.num_forced_gc,
+        pause_total: rec.pause_total,
+        last_pause: rec.pauses.back().copied().unwrap_or_default(),
+        recent_pauses: rec.pauses.iter().copied().collect(),
+        mark_total: rec.mark_total,
+        sweep_total: rec.sweep_total,
+        gc_cpu_fraction: cpu_fraction(rec.busy),
+        stack_bytes: gc_stack::total_stack_bytes() as u64,
+        threads: gc_stack::thread_count(),
+        drop_panics: rec.drop_panics,
+    }
+}

@@ -1,0 +1,116 @@
+//! The `Trace` trait: how the collector finds the handles inside a value.
+
+use crate::heap::header::Header;
+use std::ptr::NonNull;
+
+/// A type whose `Gc` handles the collector can enumerate.
+///
+/// Derive it with `#[derive(Trace)]`; the derive visits every field and refuses types it cannot
+/// prove sound (see the crate docs). Implement it by hand only for containers the derive does
+/// not cover.
+///
+/// # Safety
+/// An implementation must:
+/// - call [`Trace::trace`] on every `Gc` handle (directly or through fields) that the value
+///   owns and that the collector could otherwise not see, exactly once per call; reporting a
+///   handle the value does not own, or the same handle twice, lets the collector free a live
+///   object;
+/// - never report handles reached through shared ownership (`Arc`, `&T`): those may also be
+///   held outside the heap;
+/// - only change which handles it owns through [`GcCell`](crate::GcCell), whose write barrier
+///   keeps concurrent marking sound (no `Mutex`, `RefCell`, `Cell` or atomics holding handles);
+/// - not allocate, collect, borrow a `GcCell` mutably, or block inside `trace`;
+/// - set [`Trace::HOLDS_HANDLES`] to `false` only if no value of the type can hold a handle;
+/// - not implement `Drop` on a type whose fields hold handles in a way that dereferences them:
+///   the sweeper drops dead objects in an order that may have freed their targets' values.
+///
+/// ```
+/// use gc_core::{Gc, Trace, Tracer};
+///
+/// struct Pair(Gc<u32>, Gc<u32>);
+///
+/// // SAFETY: both handles are owned by the pair and reported once; no interior mutability.
+/// unsafe impl Trace for Pair {
+///     fn trace(&self, tracer: &mut Tracer) {
+///         self.0.trace(tracer);
+///         self.1.trace(tracer);
+///     }
+/// }
+///
+/// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
+/// assert_eq!(*p.0 + *p.1, 3);
+/// ```
+pub unsafe trait Trace {
+    /// `false` when no value of this type can hold a `Gc` handle, so the collector never needs
+    /// to visit it (like Go's `noscan` spans).
+    const HOLDS_HANDLES: bool = true;
+
+    /// Reports every handle this value owns to `tracer`.
+    fn trace(&self, tracer: &mut Tracer);
+}
+
+/// What the collector is doing with the handles a [`Trace`] impl reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TraceMode {
+    /// Count each reported handle as internal to the heap (inferred roots).
+    Count,
+    /// Shade each reported handle's target grey.
+    Mark,
+}
+
+/// The visitor passed to [`Trace::trace`]. Only the collector creates one; user code passes it
+/// on to the fields it traces.
+///
+/// ```
+/// use gc_core::{Trace, Tracer};
+///
+/// struct Wrapper<T>(Vec<T>);
+/// // SAFETY: delegates to the elements, which the vector owns.
+/// unsafe impl<T: Trace> Trace for Wrapper<T> {
+///     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+///     fn trace(&self, tracer: &mut Tracer) {
+///         self.0.trace(tracer)
+///     }
+/// }
+/// ```
+pub struct Tracer {
+    pub(crate) mode: TraceMode,
+    /// The cycle's epoch: the mark value of objects reached this cycle.
+    pub(crate) epoch: u32,
+    /// Objects shaded grey by this tracer and not yet scanned.
+    pub(crate) grey: Vec<NonNull<Header>>,
+    /// Cells skipped because a mutator held them mutably.
+    pub(crate) cells_skipped: usize,
+}
+
+impl Tracer {
+    pub(crate) fn new(mode: TraceMode, epoch: u32) -> Self {
+        Tracer { mode, epoch, grey: Vec::new(), cells_skipped: 0 }
+    }
+
+    /// Called by `Gc<T>`'s `Trace` impl for each handle.
+    pub(crate) fn edge(&mut self, target: NonNull<Header>) {
+        // SAFETY: a handle reported by a live object points to a live object (the collector
+        // frees nothing before marking has ended), so the header is readable.
+        let header = unsafe { target.as_ref() };
+        match self.mode {
+            TraceMode::Count => header.count_internal(self.epoch),
+            TraceMode::Mark => {
+                if header.try_shade(self.epoch) {
+                    self.grey.push(target);
+                }
+            }
+        }
+    }
+
+    /// Called by `GcCell`'s `Trace` impl when a mutator holds the cell mutably.
+    pub(crate) fn skipped_cell(&mut self) {
+        self.cells_skipped += 1;
+    }
+}
+
+impl std::fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer").field("mode", &self.mode).field("epoch", &self.epoch).finish()
+    }
+}

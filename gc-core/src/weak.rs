@@ -1,0 +1,146 @@
+//! `GcWeak<T>`: a reference that does not keep its target alive.
+
+use crate::barrier;
+use crate::collector::state::Phase;
+use crate::gc::Gc;
+use crate::heap::header::Header;
+use crate::heap::ObjPtr;
+use crate::primitive::Ordering;
+use parking_lot::Mutex;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::Arc;
+
+/// The indirection every `GcWeak` to one object shares. The object's header owns one `Arc`
+/// count (as a raw pointer); the sweeper clears `target` under the lock when the object dies,
+/// before its value is dropped.
+pub(crate) struct WeakSlot {
+    target: Mutex<Option<ObjPtr>>,
+}
+
+/// A weak reference to a heap object, like Go's `weak.Pointer`: [`upgrade`](GcWeak::upgrade)
+/// returns a handle while the object is alive and `None` once a cycle has found it unreachable.
+///
+/// ```
+/// use gc_core::{collect, Gc};
+/// let strong = Gc::new("kept");
+/// let weak = Gc::downgrade(&strong);
+/// collect();
+/// assert_eq!(*weak.upgrade().unwrap(), "kept");
+/// ```
+pub struct GcWeak<T: 'static> {
+    slot: Arc<WeakSlot>,
+    _target: PhantomData<Gc<T>>,
+}
+
+impl<T: 'static> GcWeak<T> {
+    /// The weak reference for the object headed by `h`, creating its slot on first use.
+    pub(crate) fn new_for(h: &Header) -> GcWeak<T> {
+        let mut raw = h.weak.load(Ordering::Acquire);
+        if raw.is_null() {
+            let fresh = Arc::new(WeakSlot { target: Mutex::new(Some(ObjPtr(h.into()))) });
+            let fresh = Arc::into_raw(fresh).cast_mut();
+            // AcqRel: publishes the slot to other downgraders (Acquire loads above) and the
+            // sweeper; pairs with their Acquire.
+            match h.weak.compare_exchange(raw, fresh, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => raw = fresh,
+                Err(existing) => {
+                    // SAFETY: `fresh` came from `Arc::into_raw` above and was never published.
+                    drop(unsafe { Arc::from_raw(fresh) });
+                    raw = existing;
+                }
+            }
+        }
+        // SAFETY: `raw` came from `Arc::into_raw`; the header's count keeps it alive while the
+        // object is (the caller holds a handle, so the sweeper cannot take it now).
+        let slot = unsafe {
+            Arc::increment_strong_count(raw);
+            Arc::from_raw(raw)
+        };
+        GcWeak { slot, _target: PhantomData }
+    }
+
+    /// Returns a handle if the object has not been collected.
+    ///
+    /// While a cycle is marking this shades the object (it is reachable again); after marking
+    /// has ended, an object the cycle did not reach is dead and the upgrade fails even if the
+    /// sweeper has not cleared it yet.
+    ///
+    /// ```
+    /// let g = gc_core::Gc::new(1);
+    /// let w = gc_core::Gc::downgrade(&g);
+    /// assert_eq!(w.upgrade().as_deref(), Some(&1));
+    /// ```
+    pub fn upgrade(&self) -> Option<Gc<T>> {
+        let target = self.slot.target.lock();
+        let h = (*target)?.0;
+        // SAFETY: the slot still names the object, so the sweeper has not cleared it, and it
+        // clears before it drops or frees: the header is live while we hold the slot lock.
+        let header = unsafe { h.as_ref() };
+        // SeqCst: pairs with the collector's root-phase load of `strong`. Incrementing before
+        // reading the phase means an upgrade that reads Idle is counted by the next root phase.
+        header.strong.fetch_add(1, Ordering::SeqCst);
+        let alive = barrier::with_stable_state(|s| match s.phase() {
+            Phase::Idle => true,
+            Phase::Mark => {
+                if header.try_shade(s.epoch()) {
+                    barrier::push_grey(h);
+                }
+                true
+            }
+            Phase::Sweep => header.is_marked(s.epoch()),
+        });
+        if alive {
+            // SAFETY: `h` heads a live `GcBox<T>` (the slot was made for a `Gc<T>`) and we took
+            // one strong count above.
+            Some(unsafe { Gc::from_header(h) })
+        } else {
+            // The object is dead and not yet cleared: give the count back (the sweeper frees
+            // it without reading the count).
+            header.strong.fetch_sub(1, Ordering::SeqCst);
+            None
+        }
+    }
+
+    /// True if both weak references are to the same object (or both to dead ones that were
+    /// the same object).
+    ///
+    /// ```
+    /// let g = gc_core::Gc::new(0);
+    /// assert!(gc_core::GcWeak::ptr_eq(&gc_core::Gc::downgrade(&g), &gc_core::Gc::downgrade(&g)));
+    /// ```
+    pub fn ptr_eq(this: &GcWeak<T>, other: &GcWeak<T>) -> bool {
+        Arc::ptr_eq(&this.slot, &other.slot)
+    }
+}
+
+/// Clears the weak slot of a dead object. Sweeper only, before the object's value is dropped.
+pub(crate) fn clear(h: &Header) {
+    let raw = h.weak.swap(ptr::null_mut(), Ordering::AcqRel);
+    if !raw.is_null() {
+        // SAFETY: `raw` is the header's own `Arc` count, taken exactly once here.
+        let slot = unsafe { Arc::from_raw(raw) };
+        *slot.target.lock() = None;
+    }
+}
+
+impl<T: 'static> Clone for GcWeak<T> {
+    fn clone(&self) -> GcWeak<T> {
+        GcWeak { slot: Arc::clone(&self.slot), _target: PhantomData }
+    }
+}
+
+impl<T: 'static> fmt::Debug for GcWeak<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alive = self.slot.target.lock().is_some();
+        f.debug_struct("GcWeak").field("cleared", &!alive).finish()
+    }
+}
+
+// SAFETY: a weak reference is not an edge: it reports nothing, and holding one keeps nothing
+// alive, which is its meaning.
+unsafe impl<T: 'static> crate::trace::Trace for GcWeak<T> {
+    const HOLDS_HANDLES: bool = false;
+    fn trace(&self, _tracer: &mut crate::trace::Tracer) {}
+}

@@ -1,0 +1,86 @@
+//! `#[derive(Trace)]` for the `gc-core` garbage-collected heap.
+//!
+//! Use it through `gc_core`, which re-exports it next to the trait of the same name:
+//! `use gc_core::Trace;` brings both. The generated code names `::gc_core`, so the crate using
+//! the derive must depend on `gc-core` under that name.
+//!
+//! The crate is split one concept per module: `ctxt` accumulates errors, `attr` parses the `#[gc(...)]`
+//! attributes, `ast` reads the input into a model, `bound` computes the where-clause and
+//! `trace` generates the code.
+
+mod ast;
+mod attr;
+mod bound;
+mod ctxt;
+mod trace;
+
+use proc_macro::TokenStream;
+
+/// Derives `gc_core::Trace` for a struct or an enum.
+///
+/// The generated `unsafe impl Trace` traces every field (every field of the active variant, for
+/// an enum), and sets `HOLDS_HANDLES` to `false` exactly when no traced field's type can hold a
+/// `Gc` handle, so that the collector never scans values of the type. It works on named, tuple
+/// and unit structs, on enums of any variant shapes (empty enums included) and on generic types
+/// (type, lifetime and const parameters). A field whose type mentions a type parameter gets a
+/// `FieldType: Trace` bound on the impl; any other field whose type is not `Trace` is reported
+/// at that field.
+///
+/// ```ignore
+/// use gc_core::{Gc, GcCell, Trace};
+///
+/// #[derive(Trace)]
+/// struct Node<T> {
+///     value: T,
+///     next: GcCell<Option<Gc<Node<T>>>>,
+///     #[gc(unsafe_no_trace)] // a plain integer can hold no handle
+///     visits: u64,
+/// }
+///
+/// #[derive(Trace)]
+/// enum Shape {
+///     Leaf,
+///     Pair(Gc<Shape>, Gc<Shape>),
+///     Labelled { label: String, inner: Gc<Shape> },
+/// }
+/// ```
+///
+/// # `#[gc(unsafe_no_trace)]`
+///
+/// On a field, skips it: the field is not traced, its type need not implement `Trace`, and it
+/// does not count for `HOLDS_HANDLES`. Writing it is a promise, as its name says: the field
+/// must never hold a `Gc` handle (directly or inside anything it owns). A handle hidden there
+/// is invisible to the collector, which may then free its target while it is still in use.
+/// It is meant for fields of foreign types that cannot hold handles, such as a `File` or a
+/// `std::time::Instant`.
+///
+/// # No `Drop` impl
+///
+/// A type that derives `Trace` must not implement `Drop`: the collector drops dead objects in
+/// no particular order, so a `Drop` impl could reach, through its handles, objects that were
+/// already freed. A `Drop` impl is rejected with a "conflicting implementations" error naming
+/// the trait `TraceTypesMustNotImplementDrop_UseGcAddCleanupOrAFieldWithItsOwnDrop`. Sound
+/// alternatives:
+///
+/// - `gc_core::add_cleanup(&gc, closure)` registers a closure that runs after the object has
+///   been collected; it cannot observe the object, so capture (a clone of) what it needs.
+/// - Put the resource in a field whose own type implements `Drop`, such as a `File`: fields
+///   are still dropped normally, and a type without handles is safe to drop. If that type has
+///   no `Trace` impl, mark the field `#[gc(unsafe_no_trace)]`.
+///
+/// # Errors
+///
+/// These are rejected, each at the offending token, all of them in one compile:
+///
+/// - unions (the collector cannot tell which field is live) and `#[repr(packed)]` types (the
+///   generated code borrows every field);
+/// - unknown `#[gc(...)]` arguments, `unsafe_no_trace` with a value, and a repeated
+///   `unsafe_no_trace` on one field;
+/// - `#[gc(...)]` on the type itself or on an enum variant, where no argument is accepted;
+/// - a traced field whose type does not implement `Trace` (reported by the compiler, at the
+///   field).
+#[proc_macro_derive(Trace, attributes(gc))]
+pub fn derive_trace(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    trace::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}

@@ -1,0 +1,141 @@
+//! Code generation: the `unsafe impl Trace` and the check that forbids a `Drop` impl.
+
+use crate::ast::{Container, Data, Field};
+use crate::bound;
+use crate::ctxt::Ctxt;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{DeriveInput, Ident, Index, Member};
+
+/// Expands `#[derive(Trace)]` on `input`, or returns every error found in it.
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let cont = Container::from_ast(&cx, input);
+    cx.check()?;
+    // `from_ast` only returns `None` after recording an error, so `check` has returned it.
+    let Some(cont) = cont else { return Ok(TokenStream::new()) };
+
+    let trace_impl = trace_impl(&cont);
+    let no_drop = forbid_drop(&cont);
+    Ok(quote! {
+        #trace_impl
+        #no_drop
+    })
+}
+
+/// The `unsafe impl Trace`.
+fn trace_impl(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let generics = bound::with_trace_bounds(cont);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+
+    let traced: Vec<&Field<'_>> = cont.all_fields().filter(|f| !f.unsafe_no_trace).collect();
+    let holds_handles = traced.iter().map(|field| {
+        let ty = field.ty;
+        if bound::is_recursive(cont, field) {
+            // Asking would make the constant depend on itself (E0391); `true` is always sound.
+            quote!(|| true)
+        } else {
+            quote_spanned!(field.span()=> || <#ty as ::gc_core::Trace>::HOLDS_HANDLES)
+        }
+    });
+
+    // The tracer is named only if some field uses it, so an empty body warns about nothing.
+    let tracer = Ident::new("tracer", Span::mixed_site());
+    let tracer_param = if traced.is_empty() { quote!(_) } else { quote!(#tracer) };
+    let body = trace_body(cont, &tracer);
+
+    quote! {
+        #[automatically_derived]
+        // SAFETY: `trace` visits every field except those the user marked
+        // `#[gc(unsafe_no_trace)]`, promising they hold no handle; `HOLDS_HANDLES` is `false`
+        // only if no traced field's type can hold one; the type has no `Drop` impl (checked
+        // below).
+        unsafe impl #impl_generics ::gc_core::Trace for #ident #ty_generics #where_clause {
+            const HOLDS_HANDLES: bool = false #(#holds_handles)*;
+
+            #[inline]
+            fn trace(&self, #tracer_param: &mut ::gc_core::Tracer) {
+                #body
+            }
+        }
+    }
+}
+
+/// The body of `trace`: one spanned call per traced field, so that a field whose type is not
+/// `Trace` is reported at the field.
+fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
+    match &cont.data {
+        Data::Struct(fields) => {
+            let calls = fields.iter().filter(|f| !f.unsafe_no_trace).map(|field| {
+                let member = respan_member(&field.member, field.span());
+                trace_call(field, quote_spanned!(field.span()=> &self.#member), tracer)
+            });
+            quote!(#(#calls)*)
+        }
+        // `*self`: a match on a reference to an empty enum would need an arm.
+        Data::Enum(variants) if variants.is_empty() => quote!(match *self {}),
+        Data::Enum(variants) => {
+            let arms = variants.iter().map(|variant| {
+                let name = variant.ident;
+                let traced = variant.fields.iter().filter(|f| !f.unsafe_no_trace);
+                // Spanned at the field's type, like the call, so errors about it point there.
+                let bindings: Vec<Ident> = traced
+                    .clone()
+                    .enumerate()
+                    .map(|(i, f)| format_ident!("__gc_field_{}", i, span = f.span()))
+                    .collect();
+                let members = traced.clone().map(|f| &f.member);
+                let calls =
+                    traced.zip(&bindings).map(|(field, b)| trace_call(field, quote!(#b), tracer));
+                // Brace patterns fit every variant shape: `V { 0: a, .. }` matches `V(a, b)`.
+                quote! {
+                    Self::#name { #(#members: #bindings,)* .. } => { #(#calls)* }
+                }
+            });
+            quote! {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+    }
+}
+
+/// `member` with every token at `span`: the compiler points at an expression only if all its
+/// tokens come from the same place.
+fn respan_member(member: &Member, span: Span) -> Member {
+    match member {
+        Member::Named(ident) => {
+            let mut ident = ident.clone();
+            ident.set_span(span);
+            Member::Named(ident)
+        }
+        Member::Unnamed(index) => Member::Unnamed(Index { index: index.index, span }),
+    }
+}
+
+/// `Trace::trace(place, tracer)`, spanned at the field's type.
+fn trace_call(field: &Field<'_>, place: TokenStream, tracer: &Ident) -> TokenStream {
+    quote_spanned!(field.span()=> ::gc_core::Trace::trace(#place, #tracer);)
+}
+
+/// gc-arena's trick against `Drop` impls: a helper trait implemented for every `Drop` type and
+/// for the derived type, so that a `Drop` impl on it makes the two impls conflict, and the
+/// error names the rule. A `Drop` impl could observe handles whose targets the sweeper has
+/// already freed.
+fn forbid_drop(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let (impl_generics, ty_generics, where_clause) = cont.generics.split_for_impl();
+    let rule = Ident::new(
+        "TraceTypesMustNotImplementDrop_UseGcAddCleanupOrAFieldWithItsOwnDrop",
+        Span::call_site(),
+    );
+    quote! {
+        const _: () = {
+            trait #rule {}
+            impl<T: ::core::ops::Drop + ?::core::marker::Sized> #rule for T {}
+            impl #impl_generics #rule for #ident #ty_generics #where_clause {}
+        };
+    }
+}
