@@ -1,6 +1,7 @@
 //! `GcCell<T>`: thread-safe interior mutability with the collector's write barrier.
 
 use crate::barrier;
+use crate::park;
 use crate::primitive::{AtomicU64, Ordering};
 use crate::trace::{Trace, Tracer};
 use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
@@ -31,8 +32,9 @@ use std::ops::{Deref, DerefMut};
 pub struct GcCell<T: ?Sized> {
     lock: RawRwLock,
     /// Token of the thread holding the exclusive borrow, or 0. Written by that thread while it
-    /// holds the lock; read by other threads only to decide whether to panic (a stale read can
-    /// only be another thread's token or 0, never our own), so `Relaxed`.
+    /// holds the lock (set after taking it, reset before releasing it). `SeqCst`: the marker
+    /// reads it around the park handshake (see `park::read_if_parked`) and must not see a
+    /// token its holder reset before parking.
     writer: AtomicU64,
     value: UnsafeCell<T>,
 }
@@ -65,21 +67,15 @@ impl std::error::Error for BorrowError {}
 impl std::error::Error for BorrowMutError {}
 
 thread_local! {
-    /// A nonzero token for this thread, cheaper to compare than `ThreadId`.
-    static TOKEN: u64 = {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        // Relaxed: only uniqueness matters.
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    };
     /// Cells this thread holds shared borrows of (addresses, with repeats), so that a
     /// `borrow_mut` that would wait for this very thread panics instead.
     static READS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
+/// This thread's token. During thread teardown it is 0, which never matches a holder, so
+/// such a thread waits instead of panicking.
 fn token() -> u64 {
-    // During thread teardown the token is gone: 0 never matches a holder, so such a thread
-    // waits instead of panicking.
-    TOKEN.try_with(|t| *t).unwrap_or(0)
+    park::token()
 }
 
 impl<T> GcCell<T> {
@@ -90,7 +86,11 @@ impl<T> GcCell<T> {
     /// assert_eq!(*c.borrow(), 5);
     /// ```
     pub const fn new(value: T) -> GcCell<T> {
-        GcCell { lock: RawRwLock::INIT, writer: AtomicU64::new(0), value: UnsafeCell::new(value) }
+        GcCell {
+            lock: RawRwLock::INIT,
+            writer: AtomicU64::new(0),
+            value: UnsafeCell::new(value),
+        }
     }
 
     /// Unwraps the value.
@@ -143,13 +143,15 @@ impl<T: ?Sized> GcCell<T> {
         if let Ok(r) = self.try_borrow() {
             return r;
         }
-        if self.writer.load(Ordering::Relaxed) == token() {
+        if self.writer.load(Ordering::SeqCst) == token() {
             panic!(
                 "GcCell already mutably borrowed on this thread: drop the GcRefMut before calling \
                  borrow() (waiting would deadlock)"
             );
         }
+        let parked = park::park();
         self.lock.lock_shared_recursive();
+        drop(parked);
         self.shared_acquired()
     }
 
@@ -173,7 +175,10 @@ impl<T: ?Sized> GcCell<T> {
     fn shared_acquired(&self) -> GcRef<'_, T> {
         let addr = self as *const Self as *const () as usize;
         let _ = READS.try_with(|r| r.borrow_mut().push(addr));
-        GcRef { cell: self, _not_send: PhantomData }
+        GcRef {
+            cell: self,
+            _not_send: PhantomData,
+        }
     }
 
     /// Borrows the value mutably, waiting while other threads hold it.
@@ -199,19 +204,24 @@ impl<T: ?Sized> GcCell<T> {
         }
         let me = token();
         let addr = self as *const Self as *const () as usize;
-        if self.writer.load(Ordering::Relaxed) == me {
+        if self.writer.load(Ordering::SeqCst) == me {
             panic!(
                 "GcCell already mutably borrowed on this thread: drop the first GcRefMut before \
                  calling borrow_mut() again (waiting would deadlock)"
             );
         }
-        if READS.try_with(|r| r.borrow().contains(&addr)).unwrap_or(false) {
+        if READS
+            .try_with(|r| r.borrow().contains(&addr))
+            .unwrap_or(false)
+        {
             panic!(
                 "GcCell already borrowed on this thread: drop every GcRef of this cell before \
                  calling borrow_mut() (waiting would deadlock)"
             );
         }
+        let parked = park::park();
         self.lock.lock_exclusive();
+        drop(parked);
         self.exclusive_acquired(me)
     }
 
@@ -239,11 +249,16 @@ impl<T: ?Sized> GcCell<T> {
     where
         T: Trace,
     {
-        self.writer.store(me, Ordering::Relaxed);
-        let guard = GcRefMut { cell: self, _not_send: PhantomData };
+        self.writer.store(me, Ordering::SeqCst);
+        let guard = GcRefMut {
+            cell: self,
+            _not_send: PhantomData,
+        };
         // The barrier runs after the lock is taken: a marker that scanned the cell before
         // released its shared lock, which happens-before our acquire, and it had published the
-        // marking phase before scanning, so we see it and shade (see ARCHITECTURE.md).
+        // marking phase before scanning, so we see it and shade. If marking ends before the
+        // barrier reads the phase, the marker had already scanned this cell (it never skips
+        // one), so nothing needs shading (see ARCHITECTURE.md).
         // SAFETY: we hold the exclusive lock.
         barrier::shade_contents(unsafe { &*self.value.get() });
         guard
@@ -313,7 +328,7 @@ impl<T: ?Sized> DerefMut for GcRefMut<'_, T> {
 
 impl<T: ?Sized> Drop for GcRefMut<'_, T> {
     fn drop(&mut self) {
-        self.cell.writer.store(0, Ordering::Relaxed);
+        self.cell.writer.store(0, Ordering::SeqCst);
         // SAFETY: this guard holds the exclusive lock, released once.
         unsafe { self.cell.lock.unlock_exclusive() };
     }
@@ -329,23 +344,55 @@ impl Drop for TraceLock<'_> {
     }
 }
 
-// SAFETY: reports the contents' handles under a shared lock, so no mutator moves them during
-// the scan; a cell held exclusively is skipped, which the collector treats conservatively
-// (see `Tracer::skipped_cell` and ARCHITECTURE.md). Mutation of the contents goes through
-// `borrow_mut`, which runs the write barrier.
+// SAFETY: reports the contents' handles while no mutator can change them: under a shared lock,
+// or while the only holder is parked inside the library (see `park`). When counting, a cell
+// held mutably is skipped, which only makes its targets look rooted; when marking, the marker
+// waits instead (a skipped cell could hide a handle). Mutation goes through `borrow_mut`, which
+// runs the write barrier.
 unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
     fn trace(&self, tracer: &mut Tracer) {
         if !T::HOLDS_HANDLES {
             return;
         }
-        if !self.lock.try_lock_shared_recursive() {
-            tracer.skipped_cell();
-            return;
+        let mut spins = 0u32;
+        loop {
+            if self.lock.try_lock_shared_recursive() {
+                let _unlock = TraceLock(&self.lock);
+                // SAFETY: we hold a shared lock.
+                unsafe { &*self.value.get() }.trace(tracer);
+                return;
+            }
+            if !tracer.must_see_cells() {
+                tracer.skipped_cell();
+                return;
+            }
+            let holder = self.writer.load(Ordering::SeqCst);
+            let mut tracer_slot = Some(&mut *tracer);
+            let read = park::read_if_parked(
+                holder,
+                || self.writer.load(Ordering::SeqCst) == holder,
+                || {
+                    if let Some(t) = tracer_slot.take() {
+                        // SAFETY: the holder is parked inside the library and cannot touch the
+                        // value until `read_if_parked` returns.
+                        unsafe { &*self.value.get() }.trace(t);
+                    }
+                },
+            );
+            if read {
+                return;
+            }
+            spins += 1;
+            tracer.cells_waited += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else if spins < 128 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
         }
-        let _unlock = TraceLock(&self.lock);
-        // SAFETY: we hold a shared lock.
-        unsafe { &*self.value.get() }.trace(tracer);
     }
 }
 
@@ -353,7 +400,10 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for GcCell<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.try_borrow() {
             Ok(v) => f.debug_struct("GcCell").field("value", &&*v).finish(),
-            Err(_) => f.debug_struct("GcCell").field("value", &"<borrowed>").finish(),
+            Err(_) => f
+                .debug_struct("GcCell")
+                .field("value", &"<borrowed>")
+                .finish(),
         }
     }
 }

@@ -37,9 +37,12 @@ static TABLE: Mutex<Option<HashMap<usize, Vec<Cleanup>>>> = Mutex::new(None);
 /// ```
 pub fn add_cleanup<T: 'static>(gc: &Gc<T>, cleanup: impl FnOnce() + Send + 'static) {
     let h = gc.header_ptr();
-    TABLE.lock().get_or_insert_with(HashMap::new).entry(h.as_ptr() as usize).or_default().push(
-        Box::new(cleanup),
-    );
+    TABLE
+        .lock()
+        .get_or_insert_with(HashMap::new)
+        .entry(h.as_ptr() as usize)
+        .or_default()
+        .push(Box::new(cleanup));
     // SAFETY: `gc` keeps the header alive.
     let header = unsafe { h.as_ref() };
     // AcqRel: pairs with the sweeper's Acquire load in `take`; the table entry above is

@@ -53,7 +53,10 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(s.len(), 5);
     /// ```
     pub fn new(value: T) -> Gc<T> {
-        Gc { ptr: heap::allocate(value), _owns: PhantomData }
+        Gc {
+            ptr: heap::allocate(value),
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -63,7 +66,10 @@ impl<T: 'static> Gc<T> {
     /// # Safety
     /// `h` must head a live `GcBox<T>` and the caller must own one strong count on it.
     pub(crate) unsafe fn from_header(h: NonNull<Header>) -> Gc<T> {
-        Gc { ptr: h.cast(), _owns: PhantomData }
+        Gc {
+            ptr: h.cast(),
+            _owns: PhantomData,
+        }
     }
 
     pub(crate) fn header_ptr(&self) -> NonNull<Header> {
@@ -134,7 +140,10 @@ impl<T: 'static> Clone for Gc<T> {
         if old >= MAX_STRONG {
             std::process::abort();
         }
-        Gc { ptr: self.ptr, _owns: PhantomData }
+        Gc {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 

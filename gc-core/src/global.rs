@@ -31,7 +31,9 @@ impl<T: 'static> GcGlobal<T> {
     /// assert!(G.load().is_none());
     /// ```
     pub const fn new() -> GcGlobal<T> {
-        GcGlobal { slot: Mutex::new(None) }
+        GcGlobal {
+            slot: Mutex::new(None),
+        }
     }
 
     /// A new handle to what the global holds.

@@ -48,6 +48,7 @@ mod collector;
 mod gc;
 mod global;
 mod heap;
+mod park;
 mod primitive;
 mod stats;
 mod trace;

@@ -102,7 +102,9 @@ pub(crate) fn start_time() -> Instant {
 
 /// Available parallelism (Go's `GOMAXPROCS`).
 pub(crate) fn procs() -> usize {
-    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
 }
 
 /// Fraction of all cores' time since start spent in `busy`.

@@ -79,13 +79,25 @@ pub struct Tracer {
     pub(crate) epoch: u32,
     /// Objects shaded grey by this tracer and not yet scanned.
     pub(crate) grey: Vec<NonNull<Header>>,
-    /// Cells skipped because a mutator held them mutably.
+    /// Cells skipped because a mutator held them mutably (count phase only).
     pub(crate) cells_skipped: usize,
+    /// Times the marker found a cell held mutably and waited for it.
+    pub(crate) cells_waited: usize,
+    /// Wait for cells held mutably (the marker) instead of skipping them (counting, and the
+    /// write barrier, which must not wait while it holds the gate).
+    pub(crate) wait_for_cells: bool,
 }
 
 impl Tracer {
     pub(crate) fn new(mode: TraceMode, epoch: u32) -> Self {
-        Tracer { mode, epoch, grey: Vec::new(), cells_skipped: 0 }
+        Tracer {
+            mode,
+            epoch,
+            grey: Vec::new(),
+            cells_skipped: 0,
+            cells_waited: 0,
+            wait_for_cells: false,
+        }
     }
 
     /// Called by `Gc<T>`'s `Trace` impl for each handle.
@@ -103,14 +115,24 @@ impl Tracer {
         }
     }
 
-    /// Called by `GcCell`'s `Trace` impl when a mutator holds the cell mutably.
+    /// Called by `GcCell`'s `Trace` impl when it skips a cell a mutator holds mutably.
     pub(crate) fn skipped_cell(&mut self) {
         self.cells_skipped += 1;
+    }
+
+    /// True if a held cell must be waited for rather than skipped: the marker must see every
+    /// handle; counting may miss some (it then only overestimates roots); the write barrier
+    /// may skip a nested cell, whose own borrows run their own barrier.
+    pub(crate) fn must_see_cells(&self) -> bool {
+        self.wait_for_cells
     }
 }
 
 impl std::fmt::Debug for Tracer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracer").field("mode", &self.mode).field("epoch", &self.epoch).finish()
+        f.debug_struct("Tracer")
+            .field("mode", &self.mode)
+            .field("epoch", &self.epoch)
+            .finish()
     }
 }

@@ -24,7 +24,7 @@ pub(crate) struct WeakSlot {
 ///
 /// ```
 /// use gc_core::{collect, Gc};
-/// let strong = Gc::new("kept");
+/// let strong = Gc::new(String::from("kept"));
 /// let weak = Gc::downgrade(&strong);
 /// collect();
 /// assert_eq!(*weak.upgrade().unwrap(), "kept");
@@ -39,11 +39,16 @@ impl<T: 'static> GcWeak<T> {
     pub(crate) fn new_for(h: &Header) -> GcWeak<T> {
         let mut raw = h.weak.load(Ordering::Acquire);
         if raw.is_null() {
-            let fresh = Arc::new(WeakSlot { target: Mutex::new(Some(ObjPtr(h.into()))) });
+            let fresh = Arc::new(WeakSlot {
+                target: Mutex::new(Some(ObjPtr(h.into()))),
+            });
             let fresh = Arc::into_raw(fresh).cast_mut();
             // AcqRel: publishes the slot to other downgraders (Acquire loads above) and the
             // sweeper; pairs with their Acquire.
-            match h.weak.compare_exchange(raw, fresh, Ordering::AcqRel, Ordering::Acquire) {
+            match h
+                .weak
+                .compare_exchange(raw, fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => raw = fresh,
                 Err(existing) => {
                     // SAFETY: `fresh` came from `Arc::into_raw` above and was never published.
@@ -58,7 +63,10 @@ impl<T: 'static> GcWeak<T> {
             Arc::increment_strong_count(raw);
             Arc::from_raw(raw)
         };
-        GcWeak { slot, _target: PhantomData }
+        GcWeak {
+            slot,
+            _target: PhantomData,
+        }
     }
 
     /// Returns a handle if the object has not been collected.
@@ -127,7 +135,10 @@ pub(crate) fn clear(h: &Header) {
 
 impl<T: 'static> Clone for GcWeak<T> {
     fn clone(&self) -> GcWeak<T> {
-        GcWeak { slot: Arc::clone(&self.slot), _target: PhantomData }
+        GcWeak {
+            slot: Arc::clone(&self.slot),
+            _target: PhantomData,
+        }
     }
 }
 

@@ -54,7 +54,11 @@ impl<'a> Container<'a> {
             }
             syn::Data::Enum(e) => {
                 attr::reject_gc_attrs(cx, &input.attrs, "an enum");
-                let variants = e.variants.iter().map(|v| Variant::from_ast(cx, v)).collect();
+                let variants = e
+                    .variants
+                    .iter()
+                    .map(|v| Variant::from_ast(cx, v))
+                    .collect();
                 Some(Data::Enum(variants))
             }
             syn::Data::Union(u) => {
@@ -72,7 +76,11 @@ impl<'a> Container<'a> {
             }
         };
         reject_packed(cx, input);
-        Some(Container { ident: &input.ident, generics: &input.generics, data: data? })
+        Some(Container {
+            ident: &input.ident,
+            generics: &input.generics,
+            data: data?,
+        })
     }
 
     /// Every field of the container, in every variant.
@@ -87,7 +95,10 @@ impl<'a> Container<'a> {
 impl<'a> Variant<'a> {
     fn from_ast(cx: &Ctxt, variant: &'a syn::Variant) -> Self {
         attr::reject_gc_attrs(cx, &variant.attrs, "an enum variant");
-        Variant { ident: &variant.ident, fields: fields_from_ast(cx, &variant.fields) }
+        Variant {
+            ident: &variant.ident,
+            fields: fields_from_ast(cx, &variant.fields),
+        }
     }
 }
 
@@ -106,9 +117,16 @@ fn fields_from_ast<'a>(cx: &Ctxt, fields: &'a syn::Fields) -> Vec<Field<'a>> {
             let attrs = FieldAttrs::from_ast(cx, &field.attrs);
             let member = match &field.ident {
                 Some(ident) => Member::Named(ident.clone()),
-                None => Member::Unnamed(syn::Index { index: i as u32, span: field.ty.span() }),
+                None => Member::Unnamed(syn::Index {
+                    index: i as u32,
+                    span: field.ty.span(),
+                }),
             };
-            Field { member, ty: &field.ty, unsafe_no_trace: attrs.unsafe_no_trace.is_some() }
+            Field {
+                member,
+                ty: &field.ty,
+                unsafe_no_trace: attrs.unsafe_no_trace.is_some(),
+            }
         })
         .collect()
 }

@@ -75,7 +75,12 @@ pub(crate) fn reject_gc_attrs(cx: &Ctxt, attrs: &[Attribute], place: &str) {
 
 /// Records an unknown argument at its path and skips its value, if any.
 fn unknown_argument(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    let name = meta.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>();
+    let name = meta
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>();
     cx.error_spanned_by(
         &meta.path,
         format!(

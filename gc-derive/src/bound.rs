@@ -8,9 +8,10 @@
 //!   Inside the impl, the impl itself proves it.
 
 use crate::ast::{Container, Field};
+use proc_macro2::Span;
 use std::collections::HashSet;
 use syn::visit::{self, Visit};
-use syn::{parse_quote, Generics, Ident, Type};
+use syn::{parse_quote, Generics, Ident, PredicateType, Token, Type, WherePredicate};
 
 /// The container's generics with the `Trace` bounds its traced fields need.
 pub(crate) fn with_trace_bounds(cont: &Container<'_>) -> Generics {
@@ -27,9 +28,16 @@ pub(crate) fn with_trace_bounds(cont: &Container<'_>) -> Generics {
             seen.push(field.ty);
         }
     }
+    let trace: syn::TypeParamBound = parse_quote!(::gc_core::Trace);
     let predicates = &mut generics.make_where_clause().predicates;
     for ty in seen {
-        predicates.push(parse_quote!(#ty: ::gc_core::Trace));
+        // Built rather than parsed from tokens, so that no field type can make it fail.
+        predicates.push(WherePredicate::Type(PredicateType {
+            lifetimes: None,
+            bounded_ty: ty.clone(),
+            colon_token: Token![:](Span::call_site()),
+            bounds: std::iter::once(trace.clone()).collect(),
+        }));
     }
     generics
 }
@@ -51,7 +59,11 @@ struct Found {
 }
 
 fn find(ty: &Type, params: &HashSet<&Ident>, this: &Ident) -> Found {
-    let mut finder = Finder { params, this, found: Found::default() };
+    let mut finder = Finder {
+        params,
+        this,
+        found: Found::default(),
+    };
     finder.visit_type(ty);
     finder.found
 }

@@ -26,15 +26,21 @@ use proc_macro::TokenStream;
 /// `FieldType: Trace` bound on the impl; any other field whose type is not `Trace` is reported
 /// at that field.
 ///
+/// Recursive types are supported: a field whose type names the type itself (`Vec<Tree<T>>`,
+/// `Option<Box<Self>>`) gets no bound and counts as possibly holding handles, since asking
+/// its `HOLDS_HANDLES` would make the constant depend on itself. Types that own each other
+/// without a `Gc` in between (`A` holds a `Vec<B>`, `B` a `Box<A>`) still form such a cycle,
+/// which the compiler reports as E0391; hold one of them through a `Gc` to break it.
+///
 /// ```ignore
 /// use gc_core::{Gc, GcCell, Trace};
 ///
 /// #[derive(Trace)]
-/// struct Node<T> {
+/// struct Node<T: 'static> {
 ///     value: T,
 ///     next: GcCell<Option<Gc<Node<T>>>>,
-///     #[gc(unsafe_no_trace)] // a plain integer can hold no handle
-///     visits: u64,
+///     #[gc(unsafe_no_trace)] // a `File` holds no handle, and closes itself when dropped
+///     log: std::fs::File,
 /// }
 ///
 /// #[derive(Trace)]
@@ -82,5 +88,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Trace, attributes(gc))]
 pub fn derive_trace(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    trace::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    trace::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -13,7 +13,9 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let cont = Container::from_ast(&cx, input);
     cx.check()?;
     // `from_ast` only returns `None` after recording an error, so `check` has returned it.
-    let Some(cont) = cont else { return Ok(TokenStream::new()) };
+    let Some(cont) = cont else {
+        return Ok(TokenStream::new());
+    };
 
     let trace_impl = trace_impl(&cont);
     let no_drop = forbid_drop(&cont);
@@ -42,7 +44,11 @@ fn trace_impl(cont: &Container<'_>) -> TokenStream {
 
     // The tracer is named only if some field uses it, so an empty body warns about nothing.
     let tracer = Ident::new("tracer", Span::mixed_site());
-    let tracer_param = if traced.is_empty() { quote!(_) } else { quote!(#tracer) };
+    let tracer_param = if traced.is_empty() {
+        quote!(_)
+    } else {
+        quote!(#tracer)
+    };
     let body = trace_body(cont, &tracer);
 
     quote! {
@@ -86,8 +92,9 @@ fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
                     .map(|(i, f)| format_ident!("__gc_field_{}", i, span = f.span()))
                     .collect();
                 let members = traced.clone().map(|f| &f.member);
-                let calls =
-                    traced.zip(&bindings).map(|(field, b)| trace_call(field, quote!(#b), tracer));
+                let calls = traced
+                    .zip(&bindings)
+                    .map(|(field, b)| trace_call(field, quote!(#b), tracer));
                 // Brace patterns fit every variant shape: `V { 0: a, .. }` matches `V(a, b)`.
                 quote! {
                     Self::#name { #(#members: #bindings,)* .. } => { #(#calls)* }
@@ -111,7 +118,10 @@ fn respan_member(member: &Member, span: Span) -> Member {
             ident.set_span(span);
             Member::Named(ident)
         }
-        Member::Unnamed(index) => Member::Unnamed(Index { index: index.index, span }),
+        Member::Unnamed(index) => Member::Unnamed(Index {
+            index: index.index,
+            span,
+        }),
     }
 }
 
@@ -131,11 +141,99 @@ fn forbid_drop(cont: &Container<'_>) -> TokenStream {
         "TraceTypesMustNotImplementDrop_UseGcAddCleanupOrAFieldWithItsOwnDrop",
         Span::call_site(),
     );
+    // Spanned at the type's name, so that the conflict points at the type that has `Drop`.
+    let this_impl = quote_spanned! {ident.span()=>
+        impl #impl_generics #rule for #ident #ty_generics #where_clause {}
+    };
     quote! {
         const _: () = {
             trait #rule {}
             impl<T: ::core::ops::Drop + ?::core::marker::Sized> #rule for T {}
-            impl #impl_generics #rule for #ident #ty_generics #where_clause {}
+            #this_impl
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+    use syn::{parse_quote, DeriveInput};
+
+    fn messages(input: DeriveInput) -> Vec<String> {
+        match expand(&input) {
+            Ok(_) => Vec::new(),
+            Err(err) => err.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn expands_every_shape() {
+        let inputs: Vec<DeriveInput> = vec![
+            parse_quote!(
+                struct A;
+            ),
+            parse_quote!(
+                struct A {}
+            ),
+            parse_quote!(
+                struct A();
+            ),
+            parse_quote!(
+                struct A<'a, T: 'a, const N: usize>(&'a [T; N], #[gc(unsafe_no_trace)] T)
+                where
+                    T: Clone;
+            ),
+            parse_quote!(
+                enum A {}
+            ),
+            parse_quote!(
+                enum A<T> {
+                    B,
+                    C(T),
+                    D { r#type: Vec<A<T>> },
+                    E = 3,
+                }
+            ),
+            parse_quote!(
+                #[repr(align(8))]
+                struct A {
+                    x: fn(u8) -> dyn Send,
+                    y: m!(T),
+                }
+            ),
+            parse_quote!(
+                struct A<T> {
+                    x: <T as Iterator>::Item,
+                    y: T::Item,
+                    z: dyn Fn(T) + Send,
+                }
+            ),
+        ];
+        for input in inputs {
+            let name = quote::quote!(#input).to_string();
+            assert_eq!(messages(input), Vec::<String>::new(), "{name}");
+        }
+    }
+
+    #[test]
+    fn reports_every_error_without_panicking() {
+        let msgs = messages(parse_quote! {
+            #[gc(x)]
+            #[repr(C, packed(2))]
+            union U {
+                #[gc]
+                a: u8,
+                #[gc = 1]
+                b: u8,
+                #[gc(unsafe_no_trace(1), a::b = 2, unsafe_no_trace)]
+                c: u8,
+            }
+        });
+        assert_eq!(msgs.len(), 7, "{msgs:#?}");
+        assert!(msgs[0].contains("union"));
+        assert!(msgs[1].contains("not accepted on a union"));
+        assert!(msgs[4].contains("takes no value"));
+        assert!(msgs[5].contains("unknown gc attribute `a::b`"));
+        assert!(msgs[6].contains("repr(packed)"));
     }
 }

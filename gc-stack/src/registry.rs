@@ -77,7 +77,10 @@ pub fn register_current_thread() -> Arc<ThreadRecord> {
     REGISTRATION
         .try_with(|r| Arc::clone(&r.0))
         .unwrap_or_else(|_| {
-            Arc::new(ThreadRecord { id: thread::current().id(), stack_bytes: AtomicUsize::new(0) })
+            Arc::new(ThreadRecord {
+                id: thread::current().id(),
+                stack_bytes: AtomicUsize::new(0),
+            })
         })
 }
 

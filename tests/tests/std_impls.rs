@@ -226,10 +226,18 @@ fn array<T, const N: usize>(v: Vec<T>) -> [T; N] {
         .unwrap_or_else(|_| panic!("expected {N} handles, got {len}"))
 }
 
+/// `T::HOLDS_HANDLES`, read at run time so that a wrong value fails its test (not the build).
+fn holds<T: Trace + ?Sized>() -> bool {
+    T::HOLDS_HANDLES
+}
+
+/// A type name, and a check that the value of that type was freed.
+type FreedCheck = (&'static str, Box<dyn Fn() -> bool>);
+
 /// Leaf values allocated by a test, to be checked freed after one collection.
 #[derive(Default)]
 struct Leaves {
-    freed: Vec<(&'static str, Box<dyn Fn() -> bool>)>,
+    freed: Vec<FreedCheck>,
 }
 
 impl Leaves {
@@ -302,14 +310,14 @@ fn scalars_are_leaves() {
     leaves.eq(NonZeroU128::new(5).unwrap());
     leaves.eq(NonZeroUsize::new(6).unwrap());
     // Even a phantom of a handle type owns no handle.
-    assert!(!<PhantomData<Gc<u8>> as Trace>::HOLDS_HANDLES);
+    assert!(!holds::<PhantomData<Gc<u8>>>());
     leaves.eq(PhantomData::<Gc<u8>>);
     leaves.assert_freed_after_collect();
 }
 
 #[test]
 fn text_paths_and_time_are_leaves() {
-    assert!(!<str as Trace>::HOLDS_HANDLES);
+    assert!(!holds::<str>());
     let mut leaves = Leaves::default();
     leaves.eq(String::from("a string on the heap"));
     leaves.eq(Box::<str>::from("a boxed str"));
@@ -359,39 +367,39 @@ fn atomics_are_leaves() {
 fn holds_handles_is_the_or_of_the_elements() {
     type G = Gc<u8>;
     // Leaf containers.
-    assert!(!<Vec<u8> as Trace>::HOLDS_HANDLES);
-    assert!(!<[String; 4] as Trace>::HOLDS_HANDLES);
-    assert!(!<[u8] as Trace>::HOLDS_HANDLES);
-    assert!(!<Box<[u32]> as Trace>::HOLDS_HANDLES);
-    assert!(!<Option<String> as Trace>::HOLDS_HANDLES);
-    assert!(!<Result<u8, String> as Trace>::HOLDS_HANDLES);
-    assert!(!<HashMap<String, Vec<u8>> as Trace>::HOLDS_HANDLES);
-    assert!(!<BTreeMap<u8, VecDeque<char>> as Trace>::HOLDS_HANDLES);
-    assert!(!<(u8, String, f64) as Trace>::HOLDS_HANDLES);
-    assert!(!<(u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8) as Trace>::HOLDS_HANDLES);
+    assert!(!holds::<Vec<u8>>());
+    assert!(!holds::<[String; 4]>());
+    assert!(!holds::<[u8]>());
+    assert!(!holds::<Box<[u32]>>());
+    assert!(!holds::<Option<String>>());
+    assert!(!holds::<Result<u8, String>>());
+    assert!(!holds::<HashMap<String, Vec<u8>>>());
+    assert!(!holds::<BTreeMap<u8, VecDeque<char>>>());
+    assert!(!holds::<(u8, String, f64)>());
+    assert!(!holds::<(u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8)>());
     // One handle anywhere makes the whole type hold handles.
-    assert!(<Gc<u8> as Trace>::HOLDS_HANDLES);
-    assert!(<Vec<G> as Trace>::HOLDS_HANDLES);
-    assert!(<[G; 0] as Trace>::HOLDS_HANDLES);
-    assert!(<[G] as Trace>::HOLDS_HANDLES);
-    assert!(<Box<G> as Trace>::HOLDS_HANDLES);
-    assert!(<Option<G> as Trace>::HOLDS_HANDLES);
-    assert!(<Result<u8, G> as Trace>::HOLDS_HANDLES);
-    assert!(<Result<G, u8> as Trace>::HOLDS_HANDLES);
-    assert!(<HashMap<G, u8> as Trace>::HOLDS_HANDLES);
-    assert!(<HashMap<u8, G> as Trace>::HOLDS_HANDLES);
-    assert!(<BTreeMap<G, u8> as Trace>::HOLDS_HANDLES);
-    assert!(<BTreeMap<u8, G> as Trace>::HOLDS_HANDLES);
-    assert!(<HashSet<G> as Trace>::HOLDS_HANDLES);
-    assert!(<BTreeSet<G> as Trace>::HOLDS_HANDLES);
-    assert!(<BinaryHeap<G> as Trace>::HOLDS_HANDLES);
-    assert!(<LinkedList<G> as Trace>::HOLDS_HANDLES);
-    assert!(<VecDeque<G> as Trace>::HOLDS_HANDLES);
-    assert!(<(G,) as Trace>::HOLDS_HANDLES);
-    assert!(<(u8, G) as Trace>::HOLDS_HANDLES);
-    assert!(<(u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, G) as Trace>::HOLDS_HANDLES);
+    assert!(holds::<Gc<u8>>());
+    assert!(holds::<Vec<G>>());
+    assert!(holds::<[G; 0]>());
+    assert!(holds::<[G]>());
+    assert!(holds::<Box<G>>());
+    assert!(holds::<Option<G>>());
+    assert!(holds::<Result<u8, G>>());
+    assert!(holds::<Result<G, u8>>());
+    assert!(holds::<HashMap<G, u8>>());
+    assert!(holds::<HashMap<u8, G>>());
+    assert!(holds::<BTreeMap<G, u8>>());
+    assert!(holds::<BTreeMap<u8, G>>());
+    assert!(holds::<HashSet<G>>());
+    assert!(holds::<BTreeSet<G>>());
+    assert!(holds::<BinaryHeap<G>>());
+    assert!(holds::<LinkedList<G>>());
+    assert!(holds::<VecDeque<G>>());
+    assert!(holds::<(G,)>());
+    assert!(holds::<(u8, G)>());
+    assert!(holds::<(u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, G)>());
     // Except through an `Arc` (see `arc_contents_are_roots`).
-    assert!(!<Arc<G> as Trace>::HOLDS_HANDLES);
+    assert!(!holds::<Arc<G>>());
 }
 
 #[test]
@@ -720,8 +728,8 @@ family!(ArcFam => Arc<Handle<ArcFam>>);
 
 #[test]
 fn arc_contents_are_roots() {
-    assert!(!<Arc<Gc<u8>> as Trace>::HOLDS_HANDLES);
-    assert!(!<Arc<Vec<Gc<u8>>> as Trace>::HOLDS_HANDLES);
+    assert!(!holds::<Arc<Gc<u8>>>());
+    assert!(!holds::<Arc<Vec<Gc<u8>>>>());
 
     // An Arc shared between a heap object and code outside the heap: the object dies, and the
     // handle inside the Arc must stay valid for the outside holder.

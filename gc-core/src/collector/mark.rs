@@ -38,9 +38,10 @@ pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Head
 }
 
 /// Mark phase: scans grey objects (from `grey` and from the barriers) until none is left.
-/// Returns the number of objects scanned and cells skipped.
+/// Returns the number of objects scanned and the times it waited for a held cell.
 pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
     let mut tracer = Tracer::new(TraceMode::Mark, epoch);
+    tracer.wait_for_cells = true;
     std::mem::swap(&mut tracer.grey, grey);
     let mut scanned = 0;
     loop {
@@ -59,5 +60,5 @@ pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usiz
         }
     }
     std::mem::swap(&mut tracer.grey, grey);
-    (scanned, tracer.cells_skipped)
+    (scanned, tracer.cells_waited)
 }

@@ -38,8 +38,12 @@ struct Control {
     completed: u64,
 }
 
-static CONTROL: Mutex<Control> =
-    Mutex::new(Control { requested: false, forced: false, started: 0, completed: 0 });
+static CONTROL: Mutex<Control> = Mutex::new(Control {
+    requested: false,
+    forced: false,
+    started: 0,
+    completed: 0,
+});
 static PROGRESS: Condvar = Condvar::new();
 
 thread_local! {
@@ -84,6 +88,7 @@ pub(crate) fn wait_for_cycle_end() {
     }
     let mut c = CONTROL.lock();
     let running = c.started;
+    let _parked = crate::park::park();
     while c.completed < running {
         PROGRESS.wait(&mut c);
     }
@@ -124,6 +129,7 @@ pub fn collect() {
     c.requested = true;
     c.forced = true;
     PROGRESS.notify_all();
+    let _parked = crate::park::park();
     while c.completed < target {
         PROGRESS.wait(&mut c);
     }

@@ -106,7 +106,9 @@ fn recompute_goal() {
 
 /// Bytes live by the pacer's count (reported allocations minus frees).
 pub(crate) fn heap_live() -> u64 {
-    REPORTED.load(Ordering::Relaxed).saturating_sub(FREED.load(Ordering::Relaxed))
+    REPORTED
+        .load(Ordering::Relaxed)
+        .saturating_sub(FREED.load(Ordering::Relaxed))
 }
 
 /// The current heap goal.
@@ -170,7 +172,10 @@ mod tests {
     fn goal_follows_go() {
         // Go: goal = live + (live + stacks) * GOGC / 100, at least 4 MiB * GOGC / 100.
         assert_eq!(goal_for(10 << 20, 0, 100, u64::MAX), 20 << 20);
-        assert_eq!(goal_for(10 << 20, 2 << 20, 50, u64::MAX), (10 << 20) + (6 << 20));
+        assert_eq!(
+            goal_for(10 << 20, 2 << 20, 50, u64::MAX),
+            (10 << 20) + (6 << 20)
+        );
         assert_eq!(goal_for(0, 0, 100, u64::MAX), 4 << 20);
         assert_eq!(goal_for(0, 0, 200, u64::MAX), 8 << 20);
         assert_eq!(goal_for(1 << 30, 0, -1, u64::MAX), u64::MAX);

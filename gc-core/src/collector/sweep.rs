@@ -54,10 +54,9 @@ pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
         // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
         // revive it: its weak slot is cleared), so no other thread can access the value, and
         // each dead object is dropped exactly once here.
-        let dropped =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
-                (vt.drop_value)(o.0)
-            }));
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            (vt.drop_value)(o.0)
+        }));
         if dropped.is_err() {
             out.drop_panics += 1;
         }

@@ -24,8 +24,11 @@ type Shared = Arc<Mutex<ThreadList>>;
 static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
 
 /// Blocks allocated while a thread's thread-locals were being torn down.
-static ORPHANS: Mutex<ThreadList> =
-    Mutex::new(ThreadList { objects: Vec::new(), alloc_bytes: 0, alloc_objects: 0 });
+static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
+    objects: Vec::new(),
+    alloc_bytes: 0,
+    alloc_objects: 0,
+});
 
 /// Bytes allocated by this thread and not yet reported to the pacer.
 const FLUSH_BYTES: usize = 64 * 1024;
@@ -86,13 +89,15 @@ pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
         into.append(&mut list.lock().objects);
     }
     into.append(&mut ORPHANS.lock().objects);
-    // A list whose thread has exited is referenced only from here. Its totals move to the
-    // orphans so `totals()` keeps counting them.
+    // A list whose thread has exited is referenced only from here. Its last blocks (allocated
+    // after the loop above) join the snapshot and its totals move to the orphans, so
+    // `totals()` keeps counting them.
     lists.retain(|l| {
         if Arc::strong_count(l) > 1 {
             return true;
         }
-        let l = l.lock();
+        let mut l = l.lock();
+        into.append(&mut l.objects);
         let mut o = ORPHANS.lock();
         o.alloc_bytes += l.alloc_bytes;
         o.alloc_objects += l.alloc_objects;

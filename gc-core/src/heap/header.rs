@@ -64,10 +64,17 @@ impl Header {
     /// Counts one internal handle to this object for the cycle `epoch`.
     pub(crate) fn count_internal(&self, epoch: u32) {
         let tagged = self.internal.load(Ordering::Relaxed);
-        let count = if (tagged >> 32) as u32 == epoch { tagged as u32 } else { 0 };
+        let count = if (tagged >> 32) as u32 == epoch {
+            tagged as u32
+        } else {
+            0
+        };
         // Saturating: an undercount only makes the object look rooted, which is safe.
         let count = count.saturating_add(1);
-        self.internal.store((u64::from(epoch) << 32) | u64::from(count), Ordering::Relaxed);
+        self.internal.store(
+            (u64::from(epoch) << 32) | u64::from(count),
+            Ordering::Relaxed,
+        );
     }
 
     /// Internal handles counted this cycle. Collector thread only.
@@ -88,7 +95,9 @@ impl Header {
             return false;
         }
         // AcqRel: pairs with other shaders' CAS so exactly one of them wins and pushes.
-        self.mark.compare_exchange(cur, epoch, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.mark
+            .compare_exchange(cur, epoch, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     /// True if the object was reached (or allocated) in cycle `epoch`.

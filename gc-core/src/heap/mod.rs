@@ -27,7 +27,9 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     let layout = vtable.layout;
     // SAFETY: `layout` is non-zero sized: it includes the header.
     let raw = unsafe { alloc(layout) }.cast::<GcBox<T>>();
-    let Some(ptr) = NonNull::new(raw) else { handle_alloc_error(layout) };
+    let Some(ptr) = NonNull::new(raw) else {
+        handle_alloc_error(layout)
+    };
     // The mark is the current epoch: during a cycle that is black; between cycles it is the
     // last cycle's epoch, which the next cycle (epoch + 1) treats as white.
     let mark = state::load().epoch();
