@@ -79,6 +79,18 @@ pub fn set_gc_percent(percent: i64) -> i64 {
     collector::pacer::set_percent(percent)
 }
 
+/// Turns the per-cycle gctrace line on stderr on or off, like setting `GC_TRACE=1` (Go's
+/// `GODEBUG=gctrace=1`) before start-up; returns the previous setting.
+///
+/// ```
+/// let was = gc_core::set_gctrace(true);
+/// gc_core::collect(); // prints e.g. `gc 3 @0.012s 1%: 0.004+0.21+0.010 ms clock, ...`
+/// gc_core::set_gctrace(was);
+/// ```
+pub fn set_gctrace(on: bool) -> bool {
+    collector::pacer::set_trace(on)
+}
+
 /// Sets a soft memory limit in bytes for the heap, like Go's `debug.SetMemoryLimit`, and
 /// returns the previous one: cycles run when the heap reaches it, even with the percent
 /// disabled. `u64::MAX` (the default, or `GC_MEMORY_LIMIT` from the environment) means none.

@@ -82,6 +82,12 @@ pub(crate) fn trace_enabled() -> bool {
     TRACE.load(Ordering::Relaxed)
 }
 
+/// Turns the gctrace line on or off; returns the previous setting.
+pub(crate) fn set_trace(on: bool) -> bool {
+    init_from_env();
+    TRACE.swap(on, Ordering::Relaxed)
+}
+
 /// The heap goal for `marked` live bytes and `stacks` stack bytes under the current knobs.
 pub(crate) fn goal_for(marked: u64, stacks: u64, percent: i64, limit: u64) -> u64 {
     let by_percent = if percent < 0 {
