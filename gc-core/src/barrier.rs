@@ -59,10 +59,19 @@ fn shade_contents_slow<T: Trace + ?Sized>(value: &T) {
     if !s.is_marking() {
         return;
     }
-    let mut tracer = Tracer::new(TraceMode::Mark, s.epoch());
-    value.trace(&mut tracer);
-    if !tracer.grey.is_empty() {
-        GREY.lock().extend(tracer.grey.into_iter().map(ObjPtr));
+    let mut pending = PushOnDrop(Tracer::new(TraceMode::Mark, s.epoch()));
+    value.trace(&mut pending.0);
+}
+
+/// Pushes what a barrier tracer shaded, even if a `Trace` impl panics half-way: a shaded
+/// object that never reaches the grey queue would be marked without being scanned.
+struct PushOnDrop(Tracer);
+
+impl Drop for PushOnDrop {
+    fn drop(&mut self) {
+        if !self.0.grey.is_empty() {
+            GREY.lock().extend(self.0.grey.drain(..).map(ObjPtr));
+        }
     }
 }
 
@@ -90,6 +99,11 @@ pub(crate) fn push_grey(obj: NonNull<Header>) {
 /// Takes the mutator-shaded objects. Collector only.
 pub(crate) fn take_grey(into: &mut Vec<NonNull<Header>>) {
     into.extend(GREY.lock().drain(..).map(|o| o.0));
+}
+
+/// Forgets the mutator-shaded objects of an abandoned cycle. Collector only, gate held.
+pub(crate) fn clear_grey() {
+    GREY.lock().clear();
 }
 
 /// True if no mutator-shaded object is waiting. Collector only, with the gate held.

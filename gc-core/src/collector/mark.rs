@@ -5,6 +5,7 @@ use crate::heap::header::Header;
 use crate::heap::ObjPtr;
 use crate::primitive::Ordering;
 use crate::trace::{TraceMode, Tracer};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 /// Count phase: for every object of the snapshot that is still white, counts the handles it
@@ -17,8 +18,12 @@ pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) -> usize {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         if h.vtable.holds_handles && !h.is_marked(epoch) {
-            // SAFETY: `o` heads a live block of the vtable's type.
-            unsafe { (h.vtable.trace)(o.0, &mut tracer) };
+            // A panicking `Trace` impl leaves this object partly counted: an undercount, which
+            // only makes its targets look rooted.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: `o` heads a live block of the vtable's type.
+                unsafe { (h.vtable.trace)(o.0, &mut tracer) };
+            }));
         }
     }
     tracer.cells_skipped
@@ -37,9 +42,20 @@ pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Head
     }
 }
 
+/// A `Trace` impl panicked while marking: some handles were never reported, so this cycle
+/// cannot tell live from dead and must free nothing.
+pub(crate) struct TracePanicked;
+
 /// Mark phase: scans grey objects (from `grey` and from the barriers) until none is left.
 /// Returns the number of objects scanned and the times it waited for a held cell.
-pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
+pub(crate) fn drain(
+    grey: &mut Vec<NonNull<Header>>,
+    epoch: u32,
+) -> Result<(usize, usize), TracePanicked> {
+    catch_unwind(AssertUnwindSafe(|| drain_inner(grey, epoch))).map_err(|_| TracePanicked)
+}
+
+fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
     let mut tracer = Tracer::new(TraceMode::Mark, epoch);
     tracer.wait_for_cells = true;
     std::mem::swap(&mut tracer.grey, grey);

@@ -198,11 +198,12 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
     let mut grey = Vec::new();
     mark::roots(&snapshot, epoch, &mut grey);
     let mut pause_end = Duration::ZERO;
+    let mut abandoned = false;
     loop {
-        mark::drain(&mut grey, epoch);
+        abandoned |= mark::drain(&mut grey, epoch).is_err();
         let t = Instant::now();
         let gate = barrier::close_gate();
-        let done = barrier::grey_is_empty();
+        let done = abandoned || barrier::grey_is_empty();
         if done {
             state::store(State::new(epoch, Phase::Sweep));
         }
@@ -216,10 +217,26 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
     let heap_mark_end = pacer::heap_live();
 
     let sweep_start = Instant::now();
-    let swept = sweep::sweep(snapshot, epoch);
+    let swept = if abandoned {
+        // A `Trace` impl panicked: keep the whole snapshot for the next cycle.
+        eprintln!("gc: a Trace impl panicked while marking; this cycle frees nothing");
+        sweep::Swept {
+            survivors: snapshot,
+            ..Default::default()
+        }
+    } else {
+        sweep::sweep(snapshot, epoch)
+    };
     *old = swept.survivors;
     let sweep = sweep_start.elapsed();
-    pause_end += change_phase(State::new(epoch, Phase::Idle));
+    let t = Instant::now();
+    let gate = barrier::close_gate();
+    if abandoned {
+        barrier::clear_grey();
+    }
+    state::store(State::new(epoch, Phase::Idle));
+    drop(gate);
+    pause_end += t.elapsed();
 
     let stacks = gc_stack::total_stack_bytes() as u64;
     pacer::cycle_done(swept.marked_bytes, swept.freed_bytes, stacks);
