@@ -40,6 +40,11 @@ use std::ptr::NonNull;
 /// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
 /// assert_eq!(*p.0 + *p.1, 3);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be traced by the garbage collector",
+    label = "`{Self}` does not implement `Trace`",
+    note = "add `#[derive(Trace)]` to `{Self}`; if it holds no `Gc` handle and is not yours, mark the field `#[gc(unsafe_no_trace)]`"
+)]
 pub unsafe trait Trace {
     /// `false` when no value of this type can hold a `Gc` handle, so the collector never needs
     /// to visit it (like Go's `noscan` spans).

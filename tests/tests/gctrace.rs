@@ -1,5 +1,6 @@
-//! `GC_TRACE=1` prints one Go-format line per cycle on stderr. The test runs itself as a child
-//! process with the variable set (it is read once, at start-up).
+//! The environment variables read at start-up: `GC_TRACE=1` prints one Go-format line per
+//! cycle on stderr; `GC_PERCENT` and `GC_MEMORY_LIMIT` set the knobs. Each test runs itself as
+//! a child process with the variables set.
 
 use std::process::Command;
 
@@ -26,6 +27,7 @@ fn gc_trace_prints_go_format_lines() {
         .output()
         .unwrap();
     assert!(out.status.success(), "child failed: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("gc ")).collect();
     assert!(lines.len() >= 2, "expected a line per cycle, got: {stderr}");
@@ -63,4 +65,33 @@ fn gc_trace_prints_go_format_lines() {
     let first: u64 = lines[0].split(' ').nth(1).unwrap().parse().unwrap();
     let second: u64 = lines[1].split(' ').nth(1).unwrap().parse().unwrap();
     assert_eq!(second, first + 1, "cycles are numbered in order");
+}
+
+#[test]
+fn gc_percent_and_memory_limit_are_read_from_the_environment() {
+    if std::env::var_os(CHILD).is_some() {
+        assert_eq!(gc_core::set_gc_percent(100), -1, "GC_PERCENT=off");
+        assert_eq!(
+            gc_core::set_memory_limit(u64::MAX),
+            256 << 20,
+            "GC_MEMORY_LIMIT=256MiB"
+        );
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gc_percent_and_memory_limit_are_read_from_the_environment",
+        ])
+        .env(CHILD, "1")
+        .env("GC_PERCENT", "off")
+        .env("GC_MEMORY_LIMIT", "256MiB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
 }
