@@ -98,7 +98,7 @@ impl<T: 'static> Gc<T> {
     ///
     /// ```
     /// let a = gc_core::Gc::new(7u8);
-    /// assert_eq!(unsafe { *gc_core::Gc::as_ptr(&a) }, 7);
+    /// assert_eq!(gc_core::Gc::as_ptr(&a), &*a as *const u8);
     /// ```
     pub fn as_ptr(this: &Gc<T>) -> *const T {
         // SAFETY: the box is live while `this` exists; no reference is created.

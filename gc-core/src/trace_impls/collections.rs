@@ -34,108 +34,55 @@ unsafe impl<T: Trace> Trace for VecDeque<T> {
     }
 }
 
-// SAFETY: a `LinkedList<T>` owns its nodes and their elements; iteration visits each element
-// exactly once.
-unsafe impl<T: Trace> Trace for LinkedList<T> {
-    const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+/// `Trace` for a collection that owns its elements and iterates over them by reference.
+macro_rules! trace_elements {
+    ($($ty:ident<T $(, $extra:ident)*>),* $(,)?) => {$(
+        // SAFETY: the collection owns its elements and iteration visits each exactly once
+        // (in whatever order), so each element's handles are reported once. An extra type
+        // parameter (a hasher) is not traced: a handle inside it would stay a root.
+        unsafe impl<T: Trace $(, $extra)*> Trace for $ty<T $(, $extra)*> {
+            const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
 
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !T::HOLDS_HANDLES {
-            return;
-        }
-        for item in self {
-            item.trace(tracer);
-        }
-    }
-}
-
-// SAFETY: a `BinaryHeap<T>` owns its elements; iteration (in arbitrary order) visits each
-// exactly once.
-unsafe impl<T: Trace> Trace for BinaryHeap<T> {
-    const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
-
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !T::HOLDS_HANDLES {
-            return;
-        }
-        for item in self {
-            item.trace(tracer);
-        }
-    }
-}
-
-// SAFETY: a `HashMap` owns its keys and values; iteration visits each entry exactly once and
-// both halves of it are reported (a key may hold handles as well as a value). The hasher is
-// not traced (see the module docs).
-unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
-    const HOLDS_HANDLES: bool = K::HOLDS_HANDLES || V::HOLDS_HANDLES;
-
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !Self::HOLDS_HANDLES {
-            return;
-        }
-        for (key, value) in self {
-            if K::HOLDS_HANDLES {
-                key.trace(tracer);
-            }
-            if V::HOLDS_HANDLES {
-                value.trace(tracer);
+            #[inline]
+            fn trace(&self, tracer: &mut Tracer) {
+                if !T::HOLDS_HANDLES {
+                    return;
+                }
+                for item in self {
+                    item.trace(tracer);
+                }
             }
         }
-    }
+    )*};
 }
 
-// SAFETY: a `HashSet` owns its elements; iteration visits each exactly once. The hasher is
-// not traced (see the module docs).
-unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
-    const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+trace_elements!(LinkedList<T>, BinaryHeap<T>, HashSet<T, S>, BTreeSet<T>);
 
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !T::HOLDS_HANDLES {
-            return;
-        }
-        for item in self {
-            item.trace(tracer);
-        }
-    }
-}
+/// `Trace` for a map that owns its keys and values.
+macro_rules! trace_entries {
+    ($($ty:ident<K, V $(, $extra:ident)*>),* $(,)?) => {$(
+        // SAFETY: the map owns its keys and values; iteration visits each entry exactly once
+        // and both halves are reported (a key may hold handles as well as a value). An extra
+        // type parameter (a hasher) is not traced: a handle inside it would stay a root.
+        unsafe impl<K: Trace, V: Trace $(, $extra)*> Trace for $ty<K, V $(, $extra)*> {
+            const HOLDS_HANDLES: bool = K::HOLDS_HANDLES || V::HOLDS_HANDLES;
 
-// SAFETY: a `BTreeMap` owns its keys and values; iteration visits each entry exactly once and
-// both the key and the value are reported.
-unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
-    const HOLDS_HANDLES: bool = K::HOLDS_HANDLES || V::HOLDS_HANDLES;
-
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !Self::HOLDS_HANDLES {
-            return;
-        }
-        for (key, value) in self {
-            if K::HOLDS_HANDLES {
-                key.trace(tracer);
-            }
-            if V::HOLDS_HANDLES {
-                value.trace(tracer);
+            #[inline]
+            fn trace(&self, tracer: &mut Tracer) {
+                if !Self::HOLDS_HANDLES {
+                    return;
+                }
+                for (key, value) in self {
+                    if K::HOLDS_HANDLES {
+                        key.trace(tracer);
+                    }
+                    if V::HOLDS_HANDLES {
+                        value.trace(tracer);
+                    }
+                }
             }
         }
-    }
+    )*};
 }
 
-// SAFETY: a `BTreeSet` owns its elements; iteration visits each exactly once.
-unsafe impl<T: Trace> Trace for BTreeSet<T> {
-    const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
-
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer) {
-        if !T::HOLDS_HANDLES {
-            return;
-        }
-        for item in self {
-            item.trace(tracer);
-        }
-    }
-}
+trace_entries!(HashMap<K, V, S>, BTreeMap<K, V>);
