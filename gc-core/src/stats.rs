@@ -47,12 +47,17 @@ pub struct GcStats {
     pub pause_total: Duration,
     /// The last cycle's pause (sum of its phase changes).
     pub last_pause: Duration,
+    /// The longest pause of any cycle so far.
+    pub pause_max: Duration,
     /// Pauses of the most recent cycles, oldest first (at most 256, like Go's `PauseNs`).
     pub recent_pauses: Vec<Duration>,
     /// Time spent counting, finding roots and marking, over all cycles.
     pub mark_total: Duration,
     /// Time spent sweeping, over all cycles.
     pub sweep_total: Duration,
+    /// Time allocating threads spent helping the collector (waiting for a cycle to end when
+    /// allocation ran far past the goal), over all threads.
+    pub assist_total: Duration,
     /// Fraction of the available CPU time (all cores since the heap started) the collector
     /// used (Go's `GCCPUFraction`).
     pub gc_cpu_fraction: f64,
@@ -73,6 +78,7 @@ pub(crate) struct Record {
     pub(crate) freed_objects: u64,
     pub(crate) last_marked_bytes: u64,
     pub(crate) pause_total: Duration,
+    pub(crate) pause_max: Duration,
     pub(crate) pauses: VecDeque<Duration>,
     pub(crate) mark_total: Duration,
     pub(crate) sweep_total: Duration,
@@ -87,6 +93,7 @@ pub(crate) static RECORD: Mutex<Record> = Mutex::new(Record {
     freed_objects: 0,
     last_marked_bytes: 0,
     pause_total: Duration::ZERO,
+    pause_max: Duration::ZERO,
     pauses: VecDeque::new(),
     mark_total: Duration::ZERO,
     sweep_total: Duration::ZERO,
@@ -143,9 +150,11 @@ pub fn stats() -> GcStats {
         num_forced_gc: rec.num_forced_gc,
         pause_total: rec.pause_total,
         last_pause: rec.pauses.back().copied().unwrap_or_default(),
+        pause_max: rec.pause_max,
         recent_pauses: rec.pauses.iter().copied().collect(),
         mark_total: rec.mark_total,
         sweep_total: rec.sweep_total,
+        assist_total: pacer::assist_total(),
         gc_cpu_fraction: cpu_fraction(rec.busy),
         stack_bytes: gc_stack::total_stack_bytes() as u64,
         threads: gc_stack::thread_count(),

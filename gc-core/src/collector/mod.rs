@@ -81,13 +81,14 @@ pub(crate) fn request_cycle(forced: bool) {
     PROGRESS.notify_all();
 }
 
-/// Waits until the cycle running now (if any) has finished. No-op on the collector thread.
+/// Waits until the cycle running or requested now (if any) has finished. No-op on the
+/// collector thread.
 pub(crate) fn wait_for_cycle_end() {
     if on_collector_thread() {
         return;
     }
     let mut c = CONTROL.lock();
-    let running = c.started;
+    let running = c.started + u64::from(c.requested);
     let _parked = crate::park::park();
     while c.completed < running {
         PROGRESS.wait(&mut c);
@@ -152,7 +153,7 @@ fn collector_loop() {
         {
             let mut c = CONTROL.lock();
             c.completed += 1;
-            if pacer::heap_live() >= pacer::goal() {
+            if pacer::heap_live() >= pacer::trigger() {
                 c.requested = true;
             }
             PROGRESS.notify_all();
@@ -262,6 +263,7 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
         rec.last_marked_bytes = swept.marked_bytes;
         let pause = report.pause_start + report.pause_end;
         rec.pause_total += pause;
+        rec.pause_max = rec.pause_max.max(pause);
         if rec.pauses.len() == RECENT_PAUSES {
             rec.pauses.pop_front();
         }

@@ -18,9 +18,20 @@ static REPORTED: AtomicU64 = AtomicU64::new(0);
 static FREED: AtomicU64 = AtomicU64::new(0);
 /// Heap goal in bytes. `Relaxed`, as above.
 static GOAL: AtomicU64 = AtomicU64::new(MIN_HEAP);
+/// Heap size at which the next cycle starts: part-way to the goal, so that the cycle can
+/// finish before the heap reaches the goal while mutators keep allocating. `Relaxed`.
+static TRIGGER: AtomicU64 = AtomicU64::new(MIN_HEAP);
 /// Bytes marked live by the last cycle, and the stack bytes then (for recomputing the goal).
 static LAST_MARKED: AtomicU64 = AtomicU64::new(0);
 static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds allocating threads spent waiting for the collector. `Relaxed`: a statistic.
+static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Total time allocating threads spent assisting.
+pub(crate) fn assist_total() -> std::time::Duration {
+    std::time::Duration::from_nanos(ASSIST_NS.load(Ordering::Relaxed))
+}
+
 /// gctrace on (`GC_TRACE=1`). `Relaxed`: a flag read once per cycle.
 static TRACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -108,6 +119,23 @@ fn recompute_goal() {
         LIMIT.load(Ordering::Relaxed),
     );
     GOAL.store(goal, Ordering::Relaxed);
+    TRIGGER.store(
+        trigger_for(LAST_MARKED.load(Ordering::Relaxed), goal),
+        Ordering::Relaxed,
+    );
+}
+
+/// Fraction of the runway from the live heap to the goal after which a cycle starts (Go's
+/// pacer keeps its trigger between 0.7 and 0.95 of the runway).
+const TRIGGER_RUNWAY: f64 = 0.7;
+
+/// Where the next cycle starts, for `marked` live bytes and heap `goal`.
+pub(crate) fn trigger_for(marked: u64, goal: u64) -> u64 {
+    if goal == u64::MAX {
+        return u64::MAX;
+    }
+    let runway = goal.saturating_sub(marked) as f64;
+    marked.saturating_add((runway * TRIGGER_RUNWAY) as u64)
 }
 
 /// Bytes live by the pacer's count (reported allocations minus frees).
@@ -115,6 +143,11 @@ pub(crate) fn heap_live() -> u64 {
     REPORTED
         .load(Ordering::Relaxed)
         .saturating_sub(FREED.load(Ordering::Relaxed))
+}
+
+/// The heap size at which the next automatic cycle starts.
+pub(crate) fn trigger() -> u64 {
+    TRIGGER.load(Ordering::Relaxed)
 }
 
 /// The current heap goal.
@@ -129,13 +162,15 @@ pub(crate) fn note_alloc(bytes: usize) {
     }
     let reported = REPORTED.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
     let live = reported.saturating_sub(FREED.load(Ordering::Relaxed));
-    let goal = goal();
-    if live >= goal {
+    if live >= TRIGGER.load(Ordering::Relaxed) {
         request_cycle(false);
+        let goal = goal();
         // Far past the goal the allocator outruns the collector: wait for the running cycle
         // (a crude assist; the concurrent pacer replaces it).
         if live >= goal.saturating_add(goal / 2) {
+            let t = std::time::Instant::now();
             wait_for_cycle_end();
+            ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
         }
     }
 }
@@ -153,7 +188,7 @@ pub(crate) fn set_percent(p: i64) -> i64 {
     init_from_env();
     let old = PERCENT.swap(p, Ordering::Relaxed);
     recompute_goal();
-    if heap_live() >= goal() {
+    if heap_live() >= TRIGGER.load(Ordering::Relaxed) {
         request_cycle(false);
     }
     old
@@ -164,7 +199,7 @@ pub(crate) fn set_limit(bytes: u64) -> u64 {
     init_from_env();
     let old = LIMIT.swap(bytes, Ordering::Relaxed);
     recompute_goal();
-    if heap_live() >= goal() {
+    if heap_live() >= TRIGGER.load(Ordering::Relaxed) {
         request_cycle(false);
     }
     old
@@ -173,6 +208,13 @@ pub(crate) fn set_limit(bytes: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigger_leaves_runway_before_the_goal() {
+        assert_eq!(trigger_for(10 << 20, 20 << 20), (10 << 20) + (7 << 20));
+        assert_eq!(trigger_for(0, 4 << 20), ((4 << 20) as f64 * 0.7) as u64);
+        assert_eq!(trigger_for(1 << 30, u64::MAX), u64::MAX);
+    }
 
     #[test]
     fn goal_follows_go() {

@@ -8,10 +8,42 @@ use parking_lot::Mutex;
 use std::cell::Cell;
 use std::sync::Arc;
 
+/// Blocks per chunk of a thread list: a push never copies more than one chunk's worth.
+const CHUNK: usize = 4096;
+
+/// Blocks appended in fixed-size chunks, so that appending never reallocates (and copies) a
+/// large array on the allocating thread.
+#[derive(Default)]
+pub(crate) struct Chunks(Vec<Vec<ObjPtr>>);
+
+impl Chunks {
+    const fn new() -> Chunks {
+        Chunks(Vec::new())
+    }
+
+    fn push(&mut self, obj: ObjPtr) {
+        match self.0.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(obj),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(obj);
+                self.0.push(chunk);
+            }
+        }
+    }
+
+    /// Moves every block into `into`, leaving this empty.
+    fn drain_into(&mut self, into: &mut Vec<ObjPtr>) {
+        for chunk in self.0.drain(..) {
+            into.extend_from_slice(&chunk);
+        }
+    }
+}
+
 /// Blocks a thread allocated since the collector last drained its list, and its totals.
 #[derive(Default)]
 pub(crate) struct ThreadList {
-    pub(crate) objects: Vec<ObjPtr>,
+    objects: Chunks,
     /// Bytes this thread ever allocated.
     pub(crate) alloc_bytes: u64,
     /// Objects this thread ever allocated.
@@ -25,7 +57,7 @@ static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
 
 /// Blocks allocated while a thread's thread-locals were being torn down.
 static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
-    objects: Vec::new(),
+    objects: Chunks::new(),
     alloc_bytes: 0,
     alloc_objects: 0,
 });
@@ -86,9 +118,9 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
     let mut lists = LISTS.lock();
     for list in lists.iter() {
-        into.append(&mut list.lock().objects);
+        list.lock().objects.drain_into(into);
     }
-    into.append(&mut ORPHANS.lock().objects);
+    ORPHANS.lock().objects.drain_into(into);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated
     // after the loop above) join the snapshot and its totals move to the orphans, so
     // `totals()` keeps counting them.
@@ -97,7 +129,7 @@ pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
             return true;
         }
         let mut l = l.lock();
-        into.append(&mut l.objects);
+        l.objects.drain_into(into);
         let mut o = ORPHANS.lock();
         o.alloc_bytes += l.alloc_bytes;
         o.alloc_objects += l.alloc_objects;
