@@ -107,6 +107,21 @@ pub(crate) fn start_time() -> Instant {
     *START.get_or_init(Instant::now)
 }
 
+/// CPU time the calling thread has used (Go's gctrace splits clock and CPU time).
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is supported on every
+    // Linux and macOS this crate builds for, and on failure `ts` stays zero.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 /// Available parallelism (Go's `GOMAXPROCS`).
 pub(crate) fn procs() -> usize {
     std::thread::available_parallelism()

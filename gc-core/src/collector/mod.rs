@@ -178,6 +178,12 @@ pub(crate) struct CycleReport {
     pub(crate) concurrent_mark: Duration,
     pub(crate) pause_end: Duration,
     pub(crate) sweep: Duration,
+    /// CPU time of the collector thread in the three parts of the clock figures.
+    pub(crate) cpu_pause_start: Duration,
+    pub(crate) cpu_mark: Duration,
+    pub(crate) cpu_pause_end: Duration,
+    /// Time allocating threads spent assisting during this cycle.
+    pub(crate) assist: Duration,
     pub(crate) heap_start: u64,
     pub(crate) heap_mark_end: u64,
     pub(crate) marked: u64,
@@ -187,22 +193,27 @@ pub(crate) struct CycleReport {
 
 fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
     let start = Instant::now();
+    let cpu_start = stats::thread_cpu_time();
+    let assist_start = pacer::assist_total();
     let heap_start = pacer::heap_live();
     let goal = pacer::goal();
     let epoch = state::next_epoch(state::load().epoch());
     let pause_start = change_phase(State::new(epoch, Phase::Mark));
 
     let mark_start = Instant::now();
+    let cpu_mark_start = stats::thread_cpu_time();
     let mut snapshot = std::mem::take(old);
     cache::drain_into(&mut snapshot);
     mark::count(&snapshot, epoch);
     let mut grey = Vec::new();
     mark::roots(&snapshot, epoch, &mut grey);
     let mut pause_end = Duration::ZERO;
+    let mut cpu_pause_end = Duration::ZERO;
     let mut abandoned = false;
     loop {
         abandoned |= mark::drain(&mut grey, epoch).is_err();
         let t = Instant::now();
+        let cpu_t = stats::thread_cpu_time();
         let gate = barrier::close_gate();
         let done = abandoned || barrier::grey_is_empty();
         if done {
@@ -210,11 +221,15 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
         }
         drop(gate);
         pause_end += t.elapsed();
+        cpu_pause_end += stats::thread_cpu_time().saturating_sub(cpu_t);
         if done {
             break;
         }
     }
     let concurrent_mark = mark_start.elapsed().saturating_sub(pause_end);
+    let cpu_mark = stats::thread_cpu_time()
+        .saturating_sub(cpu_mark_start)
+        .saturating_sub(cpu_pause_end);
     let heap_mark_end = pacer::heap_live();
 
     let sweep_start = Instant::now();
@@ -248,6 +263,10 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
         concurrent_mark,
         pause_end,
         sweep,
+        cpu_pause_start: cpu_mark_start.saturating_sub(cpu_start),
+        cpu_mark,
+        cpu_pause_end,
+        assist: pacer::assist_total().saturating_sub(assist_start),
         heap_start,
         heap_mark_end,
         marked: swept.marked_bytes,
