@@ -1,7 +1,8 @@
 //! Under a steady allocation rate with a fixed live set, the heap stays near the goal
-//! (live x (1 + percent / 100)): allocation far past the goal waits for the collector, so the
-//! peak stays within 1.5 x the goal plus one allocation batch per thread. Its own test binary:
-//! it measures the whole heap.
+//! (live x (1 + percent / 100)): past the goal an allocating thread waits up to a slice per
+//! batch for the collector, and at twice the goal it waits for the cycle, so the peak stays
+//! within 2 x the goal plus one allocation batch per thread. Its own test binary: it measures
+//! the whole heap.
 
 use gc_core::{collect, stats, Gc, GcCell, Trace};
 
@@ -55,10 +56,14 @@ fn peak_heap_stays_near_the_goal_under_steady_allocation() {
         max_goal <= 2 * live_bytes + (4 << 20),
         "goal {max_goal} for live {live_bytes}"
     );
-    let bound = max_goal + max_goal / 2 + (1 << 20);
+    eprintln!(
+        "peak heap {peak} bytes = {:.2} x the goal",
+        peak as f64 / max_goal as f64
+    );
+    let bound = 2 * max_goal + (1 << 20);
     assert!(
         peak <= bound,
-        "peak heap {peak} above 1.5 x goal {max_goal} + 1 MiB"
+        "peak heap {peak} above 2 x goal {max_goal} + 1 MiB"
     );
     assert!(live
         .iter()

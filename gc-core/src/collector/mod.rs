@@ -81,17 +81,25 @@ pub(crate) fn request_cycle(forced: bool) {
     PROGRESS.notify_all();
 }
 
-/// Waits until the cycle running or requested now (if any) has finished. No-op on the
-/// collector thread.
-pub(crate) fn wait_for_cycle_end() {
+/// Waits until the cycle running or requested now (if any) has finished, or until `limit` has
+/// passed. No-op on the collector thread.
+pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
     if on_collector_thread() {
         return;
     }
+    let deadline = limit.map(|l| Instant::now() + l);
     let mut c = CONTROL.lock();
     let running = c.started + u64::from(c.requested);
     let _parked = crate::park::park();
     while c.completed < running {
-        PROGRESS.wait(&mut c);
+        match deadline {
+            Some(d) => {
+                if PROGRESS.wait_until(&mut c, d).timed_out() {
+                    return;
+                }
+            }
+            None => PROGRESS.wait(&mut c),
+        }
     }
 }
 

@@ -24,6 +24,9 @@ static TRIGGER: AtomicU64 = AtomicU64::new(MIN_HEAP);
 /// Bytes marked live by the last cycle, and the stack bytes then (for recomputing the goal).
 static LAST_MARKED: AtomicU64 = AtomicU64::new(0);
 static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
+/// The longest an allocating thread past the goal waits per 64 KiB batch.
+const ASSIST_SLICE: std::time::Duration = std::time::Duration::from_micros(500);
+
 /// Nanoseconds allocating threads spent waiting for the collector. `Relaxed`: a statistic.
 static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
 
@@ -165,13 +168,19 @@ pub(crate) fn note_alloc(bytes: usize) {
     if live >= TRIGGER.load(Ordering::Relaxed) {
         request_cycle(false);
         let goal = goal();
-        // Far past the goal the allocator outruns the collector: wait for the running cycle
-        // (a crude assist; the concurrent pacer replaces it).
-        if live >= goal.saturating_add(goal / 2) {
-            let t = std::time::Instant::now();
-            wait_for_cycle_end();
-            ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        }
+        // Past the goal the allocator is outrunning the collector: it pays for each batch by
+        // waiting for the cycle, at most one slice per batch (which caps its allocation rate
+        // without stopping it for a whole cycle); at twice the goal it waits for the cycle.
+        let limit = if live >= goal.saturating_mul(2) {
+            None
+        } else if live >= goal {
+            Some(ASSIST_SLICE)
+        } else {
+            return;
+        };
+        let t = std::time::Instant::now();
+        wait_for_cycle_end(limit);
+        ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 }
 
