@@ -60,6 +60,22 @@ pub use cleanup::add_cleanup;
 pub use collector::collect;
 pub use gc::{keep_alive, Gc};
 pub use gc_derive::Trace;
+/// Frames on the calling thread's stack (Go's goroutine stack): [`frame`] opens one,
+/// [`Frame::place`] moves a value into it as a [`StackRoot`] (no heap object; dropped when the
+/// frame ends), and [`set_max_stack`] bounds a thread's frames like Go's `debug.SetMaxStack`.
+/// `Gc` handles inside a placed value keep their targets alive: they are held from outside
+/// the heap, so they are roots.
+///
+/// ```
+/// use gc_core::{frame, Gc};
+///
+/// let n = frame(|f| {
+///     let pair = f.place((Gc::new(1u32), Gc::new(2u32)));
+///     *pair.0 + *pair.1
+/// });
+/// assert_eq!(n, 3);
+/// ```
+pub use gc_stack::{frame, set_max_stack, Frame, StackRoot};
 pub use global::GcGlobal;
 pub use stats::{stats, GcStats};
 pub use trace::{Trace, Tracer};

@@ -38,6 +38,11 @@ impl ThreadRecord {
     pub fn stack_bytes(&self) -> usize {
         self.stack_bytes.load(Ordering::Relaxed)
     }
+
+    /// Records the bytes the thread's frames now hold (called by its tracker only).
+    pub(crate) fn set_stack_bytes(&self, bytes: usize) {
+        self.stack_bytes.store(bytes, Ordering::Relaxed);
+    }
 }
 
 fn registry() -> &'static DashMap<ThreadId, Arc<ThreadRecord>> {
