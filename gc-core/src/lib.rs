@@ -59,6 +59,19 @@ pub use cell::{BorrowError, BorrowMutError, GcCell, GcRef, GcRefMut};
 pub use cleanup::add_cleanup;
 pub use collector::collect;
 pub use gc::{keep_alive, Gc};
+/// `#[escape]`: Go's escape analysis on a function or an `impl` block. Reports each
+/// allocation's decision (`GC_ESCAPE_REPORT=1`), rejects escapes (`#[escape(deny)]`), or places
+/// the allocations that do not escape in a [`frame`] (`#[escape(place)]`).
+///
+/// ```
+/// #[gc_core::escape(place)]
+/// fn sum(n: u64) -> u64 {
+///     let a = gc_core::Gc::new(n); // does not escape: a frame value, not a heap object
+///     *a + 1
+/// }
+/// assert_eq!(sum(41), 42);
+/// ```
+pub use gc_derive::escape;
 pub use gc_derive::Trace;
 /// Frames on the calling thread's stack (Go's goroutine stack): [`frame`] opens one,
 /// [`Frame::place`] moves a value into it as a [`StackRoot`] (no heap object; dropped when the

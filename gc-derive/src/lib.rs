@@ -12,6 +12,7 @@ mod ast;
 mod attr;
 mod bound;
 mod ctxt;
+mod escape;
 mod trace;
 
 use proc_macro::TokenStream;
@@ -91,4 +92,50 @@ pub fn derive_trace(input: TokenStream) -> TokenStream {
     trace::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Go's escape analysis for the allocations of a function (or of every method of an `impl`
+/// block): for each `Gc::new(..)` call and each binding that holds a `Gc`, decides whether the
+/// value escapes the function or not, by Go's rules.
+///
+/// A value escapes when it is returned (also through `?`); stored in a static, a `GcGlobal`
+/// or a heap object (through `borrow_mut()` or any other cell or pointer); captured by a
+/// closure given to `thread::spawn` or to any other function; passed to a function or method
+/// the macro cannot see; a field or element of a value that escapes; or referenced by one.
+/// Anything it does not understand (an unknown macro, `async` blocks, ...) escapes. A method
+/// called on a binding is taken to borrow it through `Deref` (no handle can be made from a
+/// reference), except `.clone()`, whose result is the same object. Go's size rules keep arrays
+/// over 64 KiB (10 MiB when the type is written, `Gc::<[u8; N]>::new`) and arrays whose length
+/// is not a literal on the heap.
+///
+/// Modes:
+///
+/// - `#[escape]`: changes nothing; with `GC_ESCAPE_REPORT=1` in the build's environment,
+///   prints the decisions as Go's `-gcflags -m` does, one line per value, to the build's
+///   stderr: `src/lib.rs:12:13: moved to heap: x: returned`, `x does not escape`,
+///   `Gc::new(Node { .. }) escapes to heap: ...`, `leaking param: p: ...`. (Cargo replays the
+///   output of a cached build only when it rebuilds: touch the file to see it again.)
+/// - `#[escape(report)]`: prints the report on every build.
+/// - `#[escape(deny)]`: a compile error at each escaping allocation or binding, naming the
+///   reason.
+/// - `#[escape(place)]`: each `let x = Gc::new(v);` that does not escape becomes
+///   `let x = frame.place(v);`, a `gc_core::StackRoot` in a frame that the function's body
+///   runs in (`gc_core::frame`): no heap object, freed when the function returns. `return`
+///   and `?` keep their meaning. `async fn`, `const fn` and functions returning `impl Trait`
+///   are left unchanged. A `StackRoot` cannot outlive its frame, so if a decision were wrong
+///   the borrow checker would reject the code: never a dangling value.
+///
+/// ```ignore
+/// use gc_core::{escape, Gc};
+///
+/// #[escape(place)]
+/// fn sum(n: u64) -> u64 {
+///     let a = Gc::new(n);       // does not escape: placed in the frame
+///     let b = Gc::new(n + 1);   // likewise
+///     *a + *b
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn escape(args: TokenStream, item: TokenStream) -> TokenStream {
+    escape::expand(args.into(), item.into()).into()
 }
