@@ -11,17 +11,21 @@
 use crate::collector::state;
 use crate::heap::header::Header;
 use crate::heap::ObjPtr;
+use crate::primitive::{global, Mutex, RwLock, RwLockWriteGuard};
 use crate::trace::{Trace, TraceMode, Tracer};
-use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::ptr::NonNull;
 
-/// Held for reading by a mutator while it shades; held for writing by the collector while it
-/// changes phase. The write side is the collector's only stop: it waits only for barriers
-/// already in flight, which never block.
-static GATE: RwLock<()> = RwLock::new(());
+global! {
+    /// Held for reading by a mutator while it shades; held for writing by the collector while it
+    /// changes phase. The write side is the collector's only stop: it waits only for barriers
+    /// already in flight, which never block.
+    static GATE: RwLock<()> = RwLock::new(());
+}
 
-/// Objects shaded by mutators, waiting for the collector to scan them.
-static GREY: Mutex<Vec<ObjPtr>> = Mutex::new(Vec::new());
+global! {
+    /// Objects shaded by mutators, waiting for the collector to scan them.
+    static GREY: Mutex<Vec<ObjPtr>> = Mutex::new(Vec::new());
+}
 
 /// Shades `target` if a cycle is marking (the barrier on handle drop, global store and weak
 /// upgrade).

@@ -2,10 +2,8 @@
 
 use crate::barrier;
 use crate::park;
-use crate::primitive::{AtomicU64, Ordering};
+use crate::primitive::{self, local, AtomicU64, CellLock, Ordering};
 use crate::trace::{Trace, Tracer};
-use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
-use parking_lot::RawRwLock;
 use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::marker::PhantomData;
@@ -30,7 +28,7 @@ use std::ops::{Deref, DerefMut};
 /// assert_eq!(list.borrow().iter().map(|g| **g).sum::<i32>(), 3);
 /// ```
 pub struct GcCell<T: ?Sized> {
-    lock: RawRwLock,
+    lock: CellLock,
     /// Token of the thread holding the exclusive borrow, or 0. Written by that thread while it
     /// holds the lock (set after taking it, reset before releasing it). `SeqCst`: the marker
     /// reads it around the park handshake (see `park::read_if_parked`) and must not see a
@@ -66,10 +64,10 @@ impl fmt::Display for BorrowMutError {
 impl std::error::Error for BorrowError {}
 impl std::error::Error for BorrowMutError {}
 
-thread_local! {
+local! {
     /// Cells this thread holds shared borrows of (addresses, with repeats), so that a
     /// `borrow_mut` that would wait for this very thread panics instead.
-    static READS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    static READS: RefCell<Vec<usize>> = RefCell::new(Vec::new());
 }
 
 /// This thread's token. During thread teardown it is 0, which never matches a holder, so
@@ -85,9 +83,20 @@ impl<T> GcCell<T> {
     /// let c = gc_core::GcCell::new(5);
     /// assert_eq!(*c.borrow(), 5);
     /// ```
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> GcCell<T> {
         GcCell {
-            lock: RawRwLock::INIT,
+            lock: CellLock::new(),
+            writer: AtomicU64::new(0),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Wraps `value` (loom builds: not `const`).
+    #[cfg(loom)]
+    pub fn new(value: T) -> GcCell<T> {
+        GcCell {
+            lock: CellLock::new(),
             writer: AtomicU64::new(0),
             value: UnsafeCell::new(value),
         }
@@ -150,7 +159,7 @@ impl<T: ?Sized> GcCell<T> {
             );
         }
         let parked = park::park();
-        self.lock.lock_shared_recursive();
+        self.lock.lock_shared();
         drop(parked);
         self.shared_acquired()
     }
@@ -165,7 +174,7 @@ impl<T: ?Sized> GcCell<T> {
     /// assert!(c.try_borrow().is_ok());
     /// ```
     pub fn try_borrow(&self) -> Result<GcRef<'_, T>, BorrowError> {
-        if self.lock.try_lock_shared_recursive() {
+        if self.lock.try_lock_shared() {
             Ok(self.shared_acquired())
         } else {
             Err(BorrowError)
@@ -335,7 +344,7 @@ impl<T: ?Sized> Drop for GcRefMut<'_, T> {
 }
 
 /// Releases the collector's shared lock even if a `Trace` impl panics.
-struct TraceLock<'a>(&'a RawRwLock);
+struct TraceLock<'a>(&'a CellLock);
 
 impl Drop for TraceLock<'_> {
     fn drop(&mut self) {
@@ -357,7 +366,7 @@ unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
         }
         let mut spins = 0u32;
         loop {
-            if self.lock.try_lock_shared_recursive() {
+            if self.lock.try_lock_shared() {
                 let _unlock = TraceLock(&self.lock);
                 // SAFETY: we hold a shared lock.
                 unsafe { &*self.value.get() }.trace(tracer);
@@ -385,10 +394,8 @@ unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
             }
             spins += 1;
             tracer.cells_waited += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else if spins < 128 {
-                std::thread::yield_now();
+            if spins < 128 || cfg!(loom) {
+                primitive::yield_now();
             } else {
                 std::thread::sleep(std::time::Duration::from_micros(50));
             }

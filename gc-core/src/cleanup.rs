@@ -4,17 +4,17 @@
 use crate::gc::Gc;
 use crate::heap::header::{Header, HAS_CLEANUP};
 use crate::primitive::Ordering;
-use parking_lot::Mutex;
+use crate::primitive::{global, Mutex};
 use std::collections::HashMap;
-use std::sync::mpsc::{channel, Sender};
-use std::sync::OnceLock;
 
 /// A cleanup waiting for its object to die.
 pub(crate) type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 
-/// Registered cleanups by object address. An entry is removed by the sweeper before the block
-/// is freed, so an address is never reused while it has an entry.
-static TABLE: Mutex<Option<HashMap<usize, Vec<Cleanup>>>> = Mutex::new(None);
+global! {
+    /// Registered cleanups by object address. An entry is removed by the sweeper before the block
+    /// is freed, so an address is never reused while it has an entry.
+    static TABLE: Mutex<Option<HashMap<usize, Vec<Cleanup>>>> = Mutex::new(None);
+}
 
 /// Runs `cleanup` on the heap's cleanup thread after `gc`'s object has been collected.
 ///
@@ -61,11 +61,22 @@ pub(crate) fn take(h: &Header, into: &mut Vec<Cleanup>) {
     }
 }
 
-/// Hands cleanups to the cleanup thread (started on first use).
+/// Hands cleanups to the cleanup thread (started on first use); under loom, runs them here.
 pub(crate) fn run(cleanups: Vec<Cleanup>) {
     if cleanups.is_empty() {
         return;
     }
+    #[cfg(loom)]
+    cleanups.into_iter().for_each(|c| c());
+    #[cfg(not(loom))]
+    run_on_thread(cleanups);
+}
+
+#[cfg(not(loom))]
+fn run_on_thread(cleanups: Vec<Cleanup>) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::OnceLock;
+
     static QUEUE: OnceLock<Mutex<Sender<Vec<Cleanup>>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
         let (tx, rx) = channel::<Vec<Cleanup>>();

@@ -137,6 +137,7 @@ impl<T: 'static> Clone for Gc<T> {
     fn clone(&self) -> Gc<T> {
         // SeqCst: pairs with the collector's root-phase load of `strong` (see `Header`).
         let old = self.header().strong.fetch_add(1, Ordering::SeqCst);
+        crate::primitive::sc_fence();
         if old >= MAX_STRONG {
             std::process::abort();
         }
@@ -162,6 +163,7 @@ impl<T: 'static> Drop for Gc<T> {
         }
         // SeqCst: pairs with the collector's root-phase load of `strong`.
         h.strong.fetch_sub(1, Ordering::SeqCst);
+        crate::primitive::sc_fence();
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::barrier;
 use crate::gc::Gc;
-use parking_lot::Mutex;
+use crate::primitive::Mutex;
 use std::fmt;
 
 /// A `static` slot holding at most one handle. What it holds is a root: never collected while
@@ -30,7 +30,16 @@ impl<T: 'static> GcGlobal<T> {
     /// static G: gc_core::GcGlobal<u32> = gc_core::GcGlobal::new();
     /// assert!(G.load().is_none());
     /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> GcGlobal<T> {
+        GcGlobal {
+            slot: Mutex::new(None),
+        }
+    }
+
+    /// An empty global (loom builds: not `const`).
+    #[cfg(loom)]
+    pub fn new() -> GcGlobal<T> {
         GcGlobal {
             slot: Mutex::new(None),
         }

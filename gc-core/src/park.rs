@@ -12,10 +12,8 @@
 //! two stores take, either the marker sees the thread unparked (and does not read), or the
 //! thread sees the marker reading (and waits for it to finish before running user code).
 
-use crate::primitive::{AtomicU64, Ordering};
-use parking_lot::RwLock;
+use crate::primitive::{self, global, local, AtomicBool, Ordering, RwLock};
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Park state of one thread.
@@ -25,15 +23,18 @@ struct ParkState {
     reading: AtomicBool,
 }
 
-/// Park states by thread token (see `token`).
-static STATES: RwLock<Option<HashMap<u64, Arc<ParkState>>>> = RwLock::new(None);
+global! {
+    /// Park states by thread token (see `token`).
+    static STATES: RwLock<Option<HashMap<u64, Arc<ParkState>>>> = RwLock::new(None);
+}
 
-thread_local! {
+local! {
     /// This thread's token (nonzero) and park state.
     static ME: (u64, Arc<ParkState>) = {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
+        // A plain std atomic: only uniqueness matters, not ordering with the protocol.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         // Relaxed: only uniqueness matters.
-        let token = NEXT.fetch_add(1, Ordering::Relaxed);
+        let token = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let state = Arc::new(ParkState::default());
         STATES.write().get_or_insert_with(HashMap::new).insert(token, Arc::clone(&state));
         (token, state)
@@ -41,17 +42,26 @@ thread_local! {
 }
 
 /// Forgets a thread's park state when the thread exits.
+#[cfg_attr(
+    loom,
+    expect(
+        dead_code,
+        reason = "the token is only used to unregister outside loom"
+    )
+)]
 struct Unregister(u64);
 
 impl Drop for Unregister {
     fn drop(&mut self) {
+        // Under loom, thread-locals outlive the execution's statics: the map is gone then.
+        #[cfg(not(loom))]
         if let Some(m) = STATES.write().as_mut() {
             m.remove(&self.0);
         }
     }
 }
 
-thread_local! {
+local! {
     static UNREGISTER: Unregister = Unregister(token());
 }
 
@@ -71,6 +81,7 @@ pub(crate) fn park() -> Parked {
     if let Some(s) = &state {
         // SeqCst: the Dekker handshake with `read_if_parked`.
         s.parked.store(true, Ordering::SeqCst);
+        primitive::sc_fence();
     }
     Parked(state)
 }
@@ -80,9 +91,9 @@ impl Drop for Parked {
         if let Some(s) = &self.0 {
             // SeqCst: the Dekker handshake with `read_if_parked`.
             s.parked.store(false, Ordering::SeqCst);
+            primitive::sc_fence();
             while s.reading.load(Ordering::SeqCst) {
-                std::hint::spin_loop();
-                std::thread::yield_now();
+                primitive::yield_now();
             }
         }
     }
@@ -104,6 +115,7 @@ pub(crate) fn read_if_parked(
     };
     // SeqCst: the Dekker handshake with `Parked::drop`.
     state.reading.store(true, Ordering::SeqCst);
+    primitive::sc_fence();
     let ok = state.parked.load(Ordering::SeqCst) && still_holds();
     if ok {
         read();

@@ -2,7 +2,7 @@
 
 use crate::collector::pacer;
 use crate::heap::cache;
-use parking_lot::Mutex;
+use crate::primitive::{global, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -86,7 +86,8 @@ pub(crate) struct Record {
     pub(crate) drop_panics: u64,
 }
 
-pub(crate) static RECORD: Mutex<Record> = Mutex::new(Record {
+global! {
+static RECORD: Mutex<Record> = Mutex::new(Record {
     num_gc: 0,
     num_forced_gc: 0,
     freed_bytes: 0,
@@ -100,6 +101,12 @@ pub(crate) static RECORD: Mutex<Record> = Mutex::new(Record {
     busy: Duration::ZERO,
     drop_panics: 0,
 });
+}
+
+/// The collector's record, locked.
+pub(crate) fn record() -> MutexGuard<'static, Record> {
+    RECORD.lock()
+}
 
 /// When the heap was first used: the origin of gctrace's `@` times and the CPU fraction.
 pub(crate) fn start_time() -> Instant {
@@ -148,7 +155,7 @@ pub(crate) fn cpu_fraction(busy: Duration) -> f64 {
 /// ```
 pub fn stats() -> GcStats {
     pacer::init_from_env();
-    let rec = RECORD.lock();
+    let rec = record();
     // Read the collector's totals first, under its record lock, then the allocation totals:
     // a block is counted as allocated before it can be freed, so alloc >= freed holds.
     let (alloc_bytes, alloc_objects) = cache::totals();

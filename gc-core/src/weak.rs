@@ -5,8 +5,7 @@ use crate::collector::state::Phase;
 use crate::gc::Gc;
 use crate::heap::header::Header;
 use crate::heap::ObjPtr;
-use crate::primitive::Ordering;
-use parking_lot::Mutex;
+use crate::primitive::{Mutex, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
@@ -89,6 +88,7 @@ impl<T: 'static> GcWeak<T> {
         // SeqCst: pairs with the collector's root-phase load of `strong`. Incrementing before
         // reading the phase means an upgrade that reads Idle is counted by the next root phase.
         header.strong.fetch_add(1, Ordering::SeqCst);
+        crate::primitive::sc_fence();
         let alive = barrier::with_stable_state(|s| match s.phase() {
             Phase::Idle => true,
             Phase::Mark => {

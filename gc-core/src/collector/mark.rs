@@ -36,6 +36,7 @@ pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Head
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         // SeqCst: pairs with the mutators' SeqCst updates of `strong` (see `Header::strong`).
+        crate::primitive::sc_fence();
         if h.strong.load(Ordering::SeqCst) > h.internal_count(epoch) && h.try_shade(epoch) {
             grey.push(o.0);
         }

@@ -10,98 +10,27 @@
 //! 5. sweep the snapshot (weak refs cleared, values dropped, blocks freed);
 //! 6. close the gate, publish [`Phase::Idle`], open it (a pause); pace the next cycle.
 
+#[cfg(loom)]
+mod inline;
 pub(crate) mod mark;
 pub(crate) mod pacer;
 pub(crate) mod state;
 pub(crate) mod sweep;
+#[cfg(not(loom))]
+mod thread;
 mod trace_line;
 
 use crate::barrier;
 use crate::cleanup;
 use crate::heap::{cache, ObjPtr};
 use crate::stats::{self, RECENT_PAUSES};
-use parking_lot::{Condvar, Mutex};
 use state::{Phase, State};
-use std::cell::Cell;
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
-/// Requests and progress, shared by mutators and the collector thread.
-struct Control {
-    /// A cycle was asked for and has not started yet.
-    requested: bool,
-    /// The requested cycle was asked for by `collect()`.
-    forced: bool,
-    /// Cycles started.
-    started: u64,
-    /// Cycles finished (swept).
-    completed: u64,
-}
-
-static CONTROL: Mutex<Control> = Mutex::new(Control {
-    requested: false,
-    forced: false,
-    started: 0,
-    completed: 0,
-});
-static PROGRESS: Condvar = Condvar::new();
-
-thread_local! {
-    /// Set on the collector thread, which runs user `Drop` code while sweeping.
-    static IS_COLLECTOR: Cell<bool> = const { Cell::new(false) };
-}
-
-fn on_collector_thread() -> bool {
-    IS_COLLECTOR.try_with(Cell::get).unwrap_or(false)
-}
-
-/// Starts the collector thread once.
-pub(crate) fn ensure_started() {
-    static START: Once = Once::new();
-    START.call_once(|| {
-        pacer::init_from_env();
-        stats::start_time();
-        std::thread::Builder::new()
-            .name("gc-collector".into())
-            .spawn(collector_loop)
-            .expect("gc: cannot spawn the collector thread");
-    });
-}
-
-/// Asks for a cycle. An automatic request while a cycle runs is dropped: the collector checks
-/// the pacer again when that cycle ends.
-pub(crate) fn request_cycle(forced: bool) {
-    ensure_started();
-    let mut c = CONTROL.lock();
-    if !forced && c.started > c.completed {
-        return;
-    }
-    c.requested = true;
-    c.forced |= forced;
-    PROGRESS.notify_all();
-}
-
-/// Waits until the cycle running or requested now (if any) has finished, or until `limit` has
-/// passed. No-op on the collector thread.
-pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
-    if on_collector_thread() {
-        return;
-    }
-    let deadline = limit.map(|l| Instant::now() + l);
-    let mut c = CONTROL.lock();
-    let running = c.started + u64::from(c.requested);
-    let _parked = crate::park::park();
-    while c.completed < running {
-        match deadline {
-            Some(d) => {
-                if PROGRESS.wait_until(&mut c, d).timed_out() {
-                    return;
-                }
-            }
-            None => PROGRESS.wait(&mut c),
-        }
-    }
-}
+#[cfg(loom)]
+pub(crate) use inline::{ensure_started, request_cycle, wait_for_cycle_end};
+#[cfg(not(loom))]
+pub(crate) use thread::{ensure_started, request_cycle, wait_for_cycle_end};
 
 /// Runs a full collection cycle and returns when it is done, like Go's `runtime.GC()`: every
 /// object unreachable when `collect` was called has been dropped and freed and its weak
@@ -128,45 +57,10 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
 /// assert!(w.upgrade().is_none());
 /// ```
 pub fn collect() {
-    if on_collector_thread() {
-        return;
-    }
-    ensure_started();
-    let mut c = CONTROL.lock();
-    // A cycle already running took its snapshot before this call: wait for the next one.
-    let target = c.started + 1;
-    c.requested = true;
-    c.forced = true;
-    PROGRESS.notify_all();
-    let _parked = crate::park::park();
-    while c.completed < target {
-        PROGRESS.wait(&mut c);
-    }
-}
-
-fn collector_loop() {
-    IS_COLLECTOR.with(|c| c.set(true));
-    let mut old: Vec<ObjPtr> = Vec::new();
-    loop {
-        let forced = {
-            let mut c = CONTROL.lock();
-            while !c.requested {
-                PROGRESS.wait(&mut c);
-            }
-            c.requested = false;
-            c.started += 1;
-            std::mem::take(&mut c.forced)
-        };
-        run_cycle(&mut old, forced);
-        {
-            let mut c = CONTROL.lock();
-            c.completed += 1;
-            if pacer::heap_live() >= pacer::trigger() {
-                c.requested = true;
-            }
-            PROGRESS.notify_all();
-        }
-    }
+    #[cfg(not(loom))]
+    thread::collect();
+    #[cfg(loom)]
+    inline::collect();
 }
 
 /// Closes the gate, publishes `s`, opens it; returns how long mutators could be held.
@@ -282,7 +176,7 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
         stacks,
     };
     let line = {
-        let mut rec = stats::RECORD.lock();
+        let mut rec = stats::record();
         rec.num_gc += 1;
         rec.num_forced_gc += u64::from(forced);
         rec.freed_bytes += swept.freed_bytes;

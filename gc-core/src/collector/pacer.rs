@@ -1,42 +1,61 @@
 //! The pacer: when to start a cycle, from Go's heap-goal formula and the memory limit.
 
 use super::{request_cycle, wait_for_cycle_end};
-use crate::primitive::{AtomicU64, Ordering};
-use std::sync::atomic::AtomicI64;
+use crate::primitive::{global, AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Once;
 
 /// Go's minimum heap: the goal is never below 4 MiB x percent / 100.
 const MIN_HEAP: u64 = 4 << 20;
 
-/// `GOGC`-style percent; negative disables automatic cycles. Statistics-grade value, `Relaxed`.
-static PERCENT: AtomicI64 = AtomicI64::new(100);
-/// Soft memory limit in bytes (`u64::MAX`: none). `Relaxed`, as above.
-static LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
-/// Bytes reported by allocating threads (in batches). `Relaxed`: a trigger heuristic.
-static REPORTED: AtomicU64 = AtomicU64::new(0);
-/// Bytes freed by the sweeper. `Relaxed`, as above.
-static FREED: AtomicU64 = AtomicU64::new(0);
-/// Heap goal in bytes. `Relaxed`, as above.
-static GOAL: AtomicU64 = AtomicU64::new(MIN_HEAP);
-/// Heap size at which the next cycle starts: part-way to the goal, so that the cycle can
-/// finish before the heap reaches the goal while mutators keep allocating. `Relaxed`.
-static TRIGGER: AtomicU64 = AtomicU64::new(MIN_HEAP);
-/// Bytes marked live by the last cycle, and the stack bytes then (for recomputing the goal).
-static LAST_MARKED: AtomicU64 = AtomicU64::new(0);
-static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
+global! {
+    /// `GOGC`-style percent; negative disables automatic cycles. Statistics-grade value, `Relaxed`.
+    static PERCENT: AtomicI64 = AtomicI64::new(100);
+}
+global! {
+    /// Soft memory limit in bytes (`u64::MAX`: none). `Relaxed`, as above.
+    static LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+}
+global! {
+    /// Bytes reported by allocating threads (in batches). `Relaxed`: a trigger heuristic.
+    static REPORTED: AtomicU64 = AtomicU64::new(0);
+}
+global! {
+    /// Bytes freed by the sweeper. `Relaxed`, as above.
+    static FREED: AtomicU64 = AtomicU64::new(0);
+}
+global! {
+    /// Heap goal in bytes. `Relaxed`, as above.
+    static GOAL: AtomicU64 = AtomicU64::new(MIN_HEAP);
+}
+global! {
+    /// Heap size at which the next cycle starts: part-way to the goal, so that the cycle can
+    /// finish before the heap reaches the goal while mutators keep allocating. `Relaxed`.
+    static TRIGGER: AtomicU64 = AtomicU64::new(MIN_HEAP);
+}
+global! {
+    /// Bytes marked live by the last cycle, and the stack bytes then (for recomputing the goal).
+    static LAST_MARKED: AtomicU64 = AtomicU64::new(0);
+}
+global! {
+    static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
+}
 /// The longest an allocating thread past the goal waits per 64 KiB batch.
 const ASSIST_SLICE: std::time::Duration = std::time::Duration::from_micros(500);
 
-/// Nanoseconds allocating threads spent waiting for the collector. `Relaxed`: a statistic.
-static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
+global! {
+    /// Nanoseconds allocating threads spent waiting for the collector. `Relaxed`: a statistic.
+    static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
+}
 
 /// Total time allocating threads spent assisting.
 pub(crate) fn assist_total() -> std::time::Duration {
     std::time::Duration::from_nanos(ASSIST_NS.load(Ordering::Relaxed))
 }
 
-/// gctrace on (`GC_TRACE=1`). `Relaxed`: a flag read once per cycle.
-static TRACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+global! {
+    /// gctrace on (`GC_TRACE=1`). `Relaxed`: a flag read once per cycle.
+    static TRACE: AtomicBool = AtomicBool::new(false);
+}
 
 /// Reads `GC_PERCENT`, `GC_MEMORY_LIMIT` and `GC_TRACE` once, at first use of the heap.
 pub(crate) fn init_from_env() {
@@ -149,6 +168,7 @@ pub(crate) fn heap_live() -> u64 {
 }
 
 /// The heap size at which the next automatic cycle starts.
+#[cfg(not(loom))]
 pub(crate) fn trigger() -> u64 {
     TRIGGER.load(Ordering::Relaxed)
 }

@@ -1,7 +1,7 @@
 //! The collector's phase and epoch, packed in one word so a mutator reads both at once.
 
 use crate::heap::header::DEAD;
-use crate::primitive::{AtomicU64, Ordering};
+use crate::primitive::{global, AtomicU64, Ordering};
 
 /// What mutators must do right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,14 +52,17 @@ pub(crate) fn next_epoch(epoch: u32) -> u32 {
     }
 }
 
-/// The state word. Written only by the collector, under the barrier gate's write lock.
-static STATE: AtomicU64 = AtomicU64::new((1 << 8) | Phase::Idle as u64);
+global! {
+    /// The state word. Written only by the collector, under the barrier gate's write lock.
+    static STATE: AtomicU64 = AtomicU64::new((1 << 8) | Phase::Idle as u64);
+}
 
 /// Reads the state. `SeqCst`: pairs with the collector's `SeqCst` store in [`store`], so a
 /// mutator's barrier check and its handle-count update are ordered with the collector's phase
 /// change and its count reads in one total order (on x86 this is a plain load).
 #[inline]
 pub(crate) fn load() -> State {
+    crate::primitive::sc_fence();
     State(STATE.load(Ordering::SeqCst))
 }
 
@@ -67,4 +70,5 @@ pub(crate) fn load() -> State {
 pub(crate) fn store(s: State) {
     // SeqCst: pairs with `load` above.
     STATE.store(s.0, Ordering::SeqCst);
+    crate::primitive::sc_fence();
 }

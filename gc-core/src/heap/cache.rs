@@ -4,7 +4,7 @@
 
 use super::ObjPtr;
 use crate::collector::pacer;
-use parking_lot::Mutex;
+use crate::primitive::{global, local, Mutex};
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -52,15 +52,19 @@ pub(crate) struct ThreadList {
 
 type Shared = Arc<Mutex<ThreadList>>;
 
-/// Every thread's list, plus lists of exited threads not yet drained.
-static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
+global! {
+    /// Every thread's list, plus lists of exited threads not yet drained.
+    static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
+}
 
-/// Blocks allocated while a thread's thread-locals were being torn down.
+global! {
+    /// Blocks allocated while a thread's thread-locals were being torn down.
 static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
     objects: Chunks::new(),
     alloc_bytes: 0,
     alloc_objects: 0,
 });
+}
 
 /// Bytes allocated by this thread and not yet reported to the pacer.
 const FLUSH_BYTES: usize = 64 * 1024;
@@ -72,11 +76,13 @@ struct Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // Under loom, thread-locals outlive the execution's statics: nothing to report then.
+        #[cfg(not(loom))]
         pacer::note_alloc(self.unflushed.get());
     }
 }
 
-thread_local! {
+local! {
     static LOCAL: Local = {
         crate::collector::ensure_started();
         gc_stack::register_current_thread();

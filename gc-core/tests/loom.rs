@@ -1,0 +1,163 @@
+//! Model checks of the collector protocol with loom: every interleaving (up to the preemption
+//! bound) of a mutator thread against a thread running `collect()`.
+//!
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p gc-core --test loom --release`
+//! (in its own target directory: `--cfg loom` rebuilds everything).
+#![cfg(loom)]
+
+use gc_core::{collect, Gc, GcCell, Trace, Tracer};
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A leaf that counts its drops.
+struct Leaf {
+    value: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Leaf {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: a leaf holds no handle.
+unsafe impl Trace for Leaf {
+    const HOLDS_HANDLES: bool = false;
+    fn trace(&self, _: &mut Tracer) {}
+}
+
+/// An object with one slot.
+struct Holder {
+    slot: GcCell<Option<Gc<Leaf>>>,
+}
+
+// SAFETY: the slot is the only field holding a handle and it is traced.
+unsafe impl Trace for Holder {
+    fn trace(&self, t: &mut Tracer) {
+        self.slot.trace(t)
+    }
+}
+
+fn leaf(value: u64, drops: &Arc<AtomicUsize>) -> Gc<Leaf> {
+    Gc::new(Leaf {
+        value,
+        drops: Arc::clone(drops),
+    })
+}
+
+fn holder(l: Option<Gc<Leaf>>) -> Gc<Holder> {
+    Gc::new(Holder {
+        slot: GcCell::new(l),
+    })
+}
+
+/// The cell barrier: a handle taken out of a cell while the marker runs is never freed.
+#[test]
+fn take_out_of_a_cell_during_marking() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(7, &drops)));
+        let h2 = h.clone();
+        let t = thread::spawn(move || {
+            let taken = h2.slot.borrow_mut().take();
+            drop(h2);
+            taken
+        });
+        collect();
+        let taken = t.join().unwrap().expect("the leaf was in the slot");
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
+        assert_eq!(taken.value, 7);
+        drop(h);
+    });
+}
+
+/// The drop barrier: a handle cloned out of an object whose last outside handle is then
+/// dropped keeps its target alive.
+#[test]
+fn clone_out_then_drop_the_holder_during_marking() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(3, &drops)));
+        let t = thread::spawn(move || {
+            let cloned = h.slot.borrow().clone();
+            drop(h);
+            cloned
+        });
+        collect();
+        let cloned = t.join().unwrap().expect("the slot was full");
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
+        assert_eq!(cloned.value, 3);
+    });
+}
+
+/// Allocation during marking: a new object linked into a reachable one survives.
+#[test]
+fn allocate_and_link_during_marking() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(None);
+        let (h2, d2) = (h.clone(), Arc::clone(&drops));
+        let t = thread::spawn(move || {
+            let fresh = leaf(9, &d2);
+            *h2.slot.borrow_mut() = Some(fresh);
+        });
+        collect();
+        t.join().unwrap();
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            0,
+            "a reachable new leaf was dropped"
+        );
+        assert_eq!(h.slot.borrow().as_ref().map(|l| l.value), Some(9));
+    });
+}
+
+/// A weak upgrade racing with the sweep either fails (the object is freed) or returns a
+/// handle to an object that stays intact.
+#[test]
+fn weak_upgrade_races_with_the_sweep() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let l = leaf(5, &drops);
+        let w = Gc::downgrade(&l);
+        drop(l);
+        let t = thread::spawn(move || w.upgrade());
+        collect();
+        if let Some(l) = t.join().unwrap() {
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                0,
+                "an upgraded leaf was dropped"
+            );
+            assert_eq!(l.value, 5);
+        }
+    });
+}
+
+/// `collect()` while holding a cell mutably, on two threads: the marker reads the cell of the
+/// parked holder instead of waiting (loom reports a deadlock otherwise).
+#[test]
+fn collect_while_holding_a_cell() {
+    // The marker spins (yielding) until the holder parks: allow the extra branches.
+    let mut model = loom::model::Builder::new();
+    model.max_branches = 100_000;
+    model.check(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(1, &drops)));
+        let h2 = h.clone();
+        let t = thread::spawn(move || {
+            let mut g = h2.slot.borrow_mut();
+            collect();
+            let l = g.take();
+            drop(g);
+            l
+        });
+        collect();
+        let l = t.join().unwrap().expect("the slot was full");
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        assert_eq!(l.value, 1);
+        drop(h);
+    });
+}
