@@ -23,7 +23,10 @@ fn temporaries(n: u64) -> u64 {
 }
 
 #[escape(place)]
-#[expect(clippy::let_and_return, reason = "the binding is what the analysis decides on")]
+#[expect(
+    clippy::let_and_return,
+    reason = "the binding is what the analysis decides on"
+)]
 fn keeps_one(n: u64) -> Gc<Node> {
     let temp = Gc::new(Node {
         id: n,
