@@ -131,7 +131,7 @@ fn run(mode: Mode, secs: f64) -> Run {
         let now = Instant::now();
         gaps.record((now - last).as_nanos() as u64);
         last = now;
-        if steps % 65536 == 0 {
+        if steps.is_multiple_of(65536) {
             peak_heap = peak_heap.max(stats().heap_live_bytes);
             if now >= deadline {
                 break;
