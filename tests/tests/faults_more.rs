@@ -200,7 +200,7 @@ fn panics_inside_borrow_mut_while_cycles_mark_lose_nothing_reachable() {
                     } else {
                         Some(f.remove(0))
                     };
-                    if rng % 3 == 0 {
+                    if rng.is_multiple_of(3) {
                         panic!("injected: panic with a handle in flight");
                     }
                     drop(f);
@@ -221,13 +221,13 @@ fn panics_inside_borrow_mut_while_cycles_mark_lose_nothing_reachable() {
                     } else {
                         let k = (rng >> 16) as usize % 8;
                         e[k].edges.borrow_mut().push(n);
-                        if rng % 5 == 0 {
+                        if rng.is_multiple_of(5) {
                             panic!("injected: panic while holding two cells");
                         }
                     }
                 }
             }
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 let id = made.fetch_add(1, Ordering::Relaxed);
                 let child = node(id, &drops);
                 let e = root.edges.borrow();
