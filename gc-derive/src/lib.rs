@@ -15,6 +15,9 @@ mod ctxt;
 mod escape;
 mod trace;
 
+#[cfg(test)]
+mod odd_inputs_tests;
+
 use proc_macro::TokenStream;
 
 /// Derives `gc_core::Trace` for a struct or an enum.
