@@ -61,12 +61,16 @@ pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
             out.drop_panics += 1;
         }
     }
+    let mut recycler = heap::blocks::Recycler::default();
     for o in dead {
         // SAFETY: as above.
         out.freed_bytes += unsafe { o.0.as_ref() }.vtable.layout.size() as u64;
         out.freed_objects += 1;
         // SAFETY: the value was dropped in the pass above and nothing refers to the block.
-        unsafe { heap::free(o.0) };
+        unsafe { heap::free(o.0, &mut recycler) };
     }
+    // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
+    // before the next cycle anyway.
+    recycler.finish(crate::collector::pacer::goal().max(64 << 20));
     out
 }

@@ -1,5 +1,6 @@
 //! The heap: allocation and freeing of blocks, and the lists the collector sweeps.
 
+pub(crate) mod blocks;
 pub(crate) mod cache;
 pub(crate) mod header;
 
@@ -7,7 +8,6 @@ use crate::collector::state;
 use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
-use std::alloc::{alloc, dealloc, handle_alloc_error};
 use std::ptr::NonNull;
 
 /// A pointer to a block, as kept in the heap's lists.
@@ -25,11 +25,10 @@ unsafe impl Send for ObjPtr {}
 pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<GcBox<T>> {
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
-    // SAFETY: `layout` is non-zero sized: it includes the header.
-    let raw = unsafe { alloc(layout) }.cast::<GcBox<T>>();
-    let Some(ptr) = NonNull::new(raw) else {
-        handle_alloc_error(layout)
-    };
+    let raw = blocks::alloc_block(layout).cast::<GcBox<T>>();
+    // SAFETY: `alloc_block` never returns null (it reports failure through
+    // `handle_alloc_error`).
+    let ptr = unsafe { NonNull::new_unchecked(raw) };
     // The mark is the current epoch: during a cycle that is black; between cycles it is the
     // last cycle's epoch, which the next cycle (epoch + 1) treats as white.
     let mark = state::load().epoch();
@@ -51,14 +50,14 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     ptr
 }
 
-/// Frees a block whose value has already been dropped.
+/// Frees a block whose value has already been dropped, into `recycler`.
 ///
 /// # Safety
 /// `h` must head a block from [`allocate`] whose value was dropped, that is unreachable, and
 /// that no thread will touch again.
-pub(crate) unsafe fn free(h: NonNull<Header>) {
+pub(crate) unsafe fn free(h: NonNull<Header>, recycler: &mut blocks::Recycler) {
     // SAFETY: the caller guarantees the block is live until now; its vtable is static.
     let layout = unsafe { h.as_ref() }.vtable.layout;
-    // SAFETY: the block was allocated by `allocate` with this layout and is freed once.
-    unsafe { dealloc(h.as_ptr().cast(), layout) };
+    // SAFETY: the block was allocated by `allocate` (`alloc_block(layout)`) and is freed once.
+    unsafe { recycler.free(h.as_ptr().cast(), layout) };
 }

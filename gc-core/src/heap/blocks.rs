@@ -1,0 +1,267 @@
+//! Size classes and recycled blocks (Go's mcache/mcentral, without spans).
+//!
+//! Small blocks (up to 1 KiB, alignment up to 16) are allocated at their size class's size.
+//! The sweeper does not hand dead small blocks back to the system allocator, which would free
+//! them into the allocating threads' arenas and contend with those threads: it gathers them in
+//! batches per class into a central pool, and an allocating thread takes a whole batch into its
+//! own cache and pops blocks from it with no lock and no atomic operation. The central pool is
+//! capped by the heap goal; blocks past the cap go back to the system allocator.
+//!
+//! Under loom, and in sanitizer builds (`--cfg gc_sanitize`, so that AddressSanitizer sees
+//! every free), blocks go straight to and from the system allocator.
+
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+
+/// Blocks up to this size are recycled.
+const MAX_SMALL: usize = 1024;
+/// Size class granularity, and the alignment of every small block.
+const GRANULE: usize = 16;
+/// Number of size classes.
+const CLASSES: usize = MAX_SMALL / GRANULE;
+/// Blocks per batch moved between a thread and the central pool.
+const BATCH: usize = 256;
+
+/// The size class of `layout`, if it is small.
+fn class_of(layout: Layout) -> Option<usize> {
+    (layout.size() <= MAX_SMALL && layout.align() <= GRANULE)
+        .then(|| layout.size().div_ceil(GRANULE).max(1) - 1)
+}
+
+/// The layout every block of class `class` is allocated with.
+fn class_layout(class: usize) -> Layout {
+    debug_assert!(class < CLASSES);
+    // SAFETY: the alignment is a power of two and the size, (class + 1) * 16 <= 1024, is far
+    // below isize::MAX.
+    unsafe { Layout::from_size_align_unchecked((class + 1) * GRANULE, GRANULE) }
+}
+
+/// Allocates a block for `layout` from the system allocator, at its class's layout if small.
+fn system_alloc(layout: Layout) -> *mut u8 {
+    let layout = class_of(layout).map_or(layout, class_layout);
+    // SAFETY: every block layout has a non-zero size (it holds a header).
+    let p = unsafe { alloc(layout) };
+    if p.is_null() {
+        handle_alloc_error(layout)
+    }
+    p
+}
+
+/// Returns a block to the system allocator.
+///
+/// # Safety
+/// `p` came from [`alloc_block`] (or `system_alloc`) with the same `layout`, and is not used
+/// again.
+unsafe fn system_free(p: *mut u8, layout: Layout) {
+    let layout = class_of(layout).map_or(layout, class_layout);
+    // SAFETY: allocated with this (class) layout, freed once, per the caller.
+    unsafe { dealloc(p, layout) };
+}
+
+#[cfg(not(any(loom, gc_sanitize)))]
+pub(crate) use recycling::{alloc_block, Recycler};
+
+#[cfg(any(loom, gc_sanitize))]
+pub(crate) use direct::{alloc_block, Recycler};
+
+/// No recycling: every block comes from and goes back to the system allocator.
+#[cfg(any(loom, gc_sanitize))]
+mod direct {
+    use super::{system_alloc, system_free};
+    use std::alloc::Layout;
+
+    /// Allocates a block for `layout`.
+    pub(crate) fn alloc_block(layout: Layout) -> *mut u8 {
+        system_alloc(layout)
+    }
+
+    /// Frees dead blocks.
+    #[derive(Default)]
+    pub(crate) struct Recycler;
+
+    impl Recycler {
+        /// Frees the block.
+        ///
+        /// # Safety
+        /// As `system_free`.
+        pub(crate) unsafe fn free(&mut self, p: *mut u8, layout: Layout) {
+            // SAFETY: forwarded from the caller.
+            unsafe { system_free(p, layout) }
+        }
+
+        /// Nothing is held back.
+        pub(crate) fn finish(self, _cap_bytes: u64) {}
+    }
+}
+
+#[cfg(not(any(loom, gc_sanitize)))]
+mod recycling {
+    use super::{class_layout, class_of, system_alloc, system_free, BATCH, CLASSES};
+    use parking_lot::Mutex;
+    use std::alloc::Layout;
+    use std::cell::RefCell;
+    use std::ptr::NonNull;
+
+    /// A free block.
+    struct Block(NonNull<u8>);
+
+    // SAFETY: a free block is plain memory owned by whoever holds the `Block`.
+    unsafe impl Send for Block {}
+
+    /// Full batches of free blocks, per class.
+    static CENTRAL: [Mutex<Vec<Vec<Block>>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+
+    /// The calling thread's free blocks, per class.
+    struct Local([Vec<Block>; CLASSES]);
+
+    impl Drop for Local {
+        /// A thread that exits gives its blocks back.
+        fn drop(&mut self) {
+            for (class, blocks) in self.0.iter_mut().enumerate() {
+                if !blocks.is_empty() {
+                    CENTRAL[class].lock().push(std::mem::take(blocks));
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static LOCAL: RefCell<Local> =
+            RefCell::new(Local(std::array::from_fn(|_| Vec::new())));
+    }
+
+    /// Allocates a block for `layout`: from this thread's cache, else a batch from the central
+    /// pool, else the system allocator.
+    pub(crate) fn alloc_block(layout: Layout) -> *mut u8 {
+        let Some(class) = class_of(layout) else {
+            return system_alloc(layout);
+        };
+        let cached = LOCAL.try_with(|l| {
+            let mut l = l.borrow_mut();
+            let blocks = &mut l.0[class];
+            if blocks.is_empty() {
+                if let Some(batch) = CENTRAL[class].lock().pop() {
+                    *blocks = batch;
+                }
+            }
+            blocks.pop()
+        });
+        match cached {
+            Ok(Some(b)) => b.0.as_ptr(),
+            _ => system_alloc(class_layout(class)),
+        }
+    }
+
+    /// Gathers the blocks a sweep frees, in batches per class.
+    #[derive(Default)]
+    pub(crate) struct Recycler {
+        pending: Vec<Vec<Block>>,
+        full: Vec<(usize, Vec<Block>)>,
+    }
+
+    impl Recycler {
+        /// Takes a dead block.
+        ///
+        /// # Safety
+        /// `p` came from `alloc_block(layout)`, its value was dropped, and no one uses it
+        /// again.
+        pub(crate) unsafe fn free(&mut self, p: *mut u8, layout: Layout) {
+            let Some(class) = class_of(layout) else {
+                // SAFETY: forwarded from the caller.
+                unsafe { system_free(p, layout) };
+                return;
+            };
+            if self.pending.is_empty() {
+                self.pending = std::iter::repeat_with(Vec::new).take(CLASSES).collect();
+            }
+            let Some(p) = NonNull::new(p) else { return };
+            let blocks = &mut self.pending[class];
+            blocks.push(Block(p));
+            if blocks.len() == BATCH {
+                let batch = std::mem::take(blocks);
+                self.full.push((class, batch));
+            }
+        }
+
+        /// Publishes the batches to the central pool, keeping at most `cap_bytes` there;
+        /// the rest goes back to the system allocator.
+        pub(crate) fn finish(mut self, cap_bytes: u64) {
+            for (class, blocks) in self.pending.drain(..).enumerate() {
+                if !blocks.is_empty() {
+                    self.full.push((class, blocks));
+                }
+            }
+            let mut pooled: u64 = (0..CLASSES)
+                .map(|c| {
+                    let size = class_layout(c).size() as u64;
+                    CENTRAL[c]
+                        .lock()
+                        .iter()
+                        .map(|b| b.len() as u64 * size)
+                        .sum::<u64>()
+                })
+                .sum();
+            for (class, batch) in self.full {
+                let layout = class_layout(class);
+                let bytes = batch.len() as u64 * layout.size() as u64;
+                if pooled + bytes <= cap_bytes {
+                    pooled += bytes;
+                    CENTRAL[class].lock().push(batch);
+                } else {
+                    for b in batch {
+                        // SAFETY: each block was allocated at its class layout and is dead.
+                        unsafe { system_free(b.0.as_ptr(), layout) };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_layouts_map_to_classes_of_16_bytes() {
+        let l = |s, a| Layout::from_size_align(s, a).unwrap();
+        assert_eq!(class_of(l(1, 1)), Some(0));
+        assert_eq!(class_of(l(16, 8)), Some(0));
+        assert_eq!(class_of(l(17, 8)), Some(1));
+        assert_eq!(class_of(l(1024, 16)), Some(CLASSES - 1));
+        assert_eq!(class_of(l(1025, 8)), None);
+        assert_eq!(
+            class_of(l(64, 32)),
+            None,
+            "over-aligned blocks are not pooled"
+        );
+        assert_eq!(class_layout(1).size(), 32);
+        assert_eq!(class_layout(1).align(), 16);
+    }
+
+    #[test]
+    fn freed_blocks_are_reused() {
+        let layout = Layout::from_size_align(48, 8).unwrap();
+        let a = alloc_block(layout);
+        let mut r = Recycler::default();
+        // SAFETY: `a` came from alloc_block(layout) and is not used again here.
+        unsafe { r.free(a, layout) };
+        r.finish(u64::MAX);
+        let mut seen = false;
+        let mut held = Vec::new();
+        for _ in 0..BATCH * 2 {
+            let b = alloc_block(layout);
+            seen |= b == a;
+            held.push(b);
+        }
+        let mut r = Recycler::default();
+        for b in held {
+            // SAFETY: each came from alloc_block(layout) and is not used again.
+            unsafe { r.free(b, layout) };
+        }
+        r.finish(0);
+        assert!(
+            seen || cfg!(gc_sanitize),
+            "a recycled block is handed out again"
+        );
+    }
+}
