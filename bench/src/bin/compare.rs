@@ -14,7 +14,7 @@
 //!
 //! Options: `--rounds N` (default 3; binary-trees depth 21 and the pause runs get one round
 //! unless `--rounds-heavy N`), `--only w1,w2`, `--impls a,b`, `--timeout SECONDS` (per run,
-//! default 45), `--quick`, `--no-write`, `--no-go`.
+//! default 60), `--quick`, `--no-write`, `--no-go`.
 //! Go runs when a `go` toolchain is on `PATH`: the programs in `bench/go` are built once.
 
 use bench::{binary_trees, churn, graph, list, pauses, Impl};
@@ -312,7 +312,7 @@ fn parse_options(args: &[String]) -> Options {
         rounds_heavy: 1,
         only: None,
         impls: None,
-        timeout: Duration::from_secs(45),
+        timeout: Duration::from_secs(60),
         quick: false,
         write: true,
         go: true,
