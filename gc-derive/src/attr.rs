@@ -29,6 +29,15 @@ impl FieldAttrs {
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut out = FieldAttrs::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident(GC)) {
+            if let syn::Meta::List(list) = &attr.meta {
+                if list.tokens.is_empty() {
+                    cx.error_spanned_by(
+                        attr,
+                        format!("empty `#[gc()]`: write `#[gc({UNSAFE_NO_TRACE})]` or remove it"),
+                    );
+                    continue;
+                }
+            }
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(UNSAFE_NO_TRACE) {
                     if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
