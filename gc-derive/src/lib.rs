@@ -16,6 +16,8 @@ mod escape;
 mod trace;
 
 #[cfg(test)]
+mod escape_odd_inputs_tests;
+#[cfg(test)]
 mod odd_inputs_tests;
 
 use proc_macro::TokenStream;
