@@ -10,10 +10,12 @@
 //!   heap of 1 M live objects (`marking`), so most borrows see a cycle in progress and run
 //!   the write barrier. The same pair for a cell holding 16 handles, and for dropping a
 //!   handle clone (the deletion barrier);
-//! - `collect`: a full `collect()` on an (almost) empty heap and with 1 M live objects.
+//! - `collect`: a full `collect()` on an (almost) empty heap and with 1 M live objects;
+//! - `escape`: a function making three short-lived `Gc` temporaries, plain (heap) vs with
+//!   `#[escape(place)]` (frame values; no heap object).
 
 use criterion::{black_box, BenchmarkId, Criterion};
-use gc_core::{collect, Gc, GcCell, Trace};
+use gc_core::{collect, escape, Gc, GcCell, Trace};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,6 +140,44 @@ fn collection(c: &mut Criterion) {
     g.finish();
 }
 
+#[derive(Trace)]
+struct Vec3 {
+    x: f64,
+    y: f64,
+    z: f64,
+}
+
+fn vec3(x: f64, y: f64, z: f64) -> Vec3 {
+    Vec3 { x, y, z }
+}
+
+/// Short-lived temporaries on the heap.
+fn temporaries_on_heap(i: f64) -> f64 {
+    let a = Gc::new(vec3(i, i + 1.0, i + 2.0));
+    let b = Gc::new(vec3(i * 2.0, i * 3.0, i * 4.0));
+    let c = Gc::new(vec3(a.x + b.x, a.y + b.y, a.z + b.z));
+    c.x * c.y - c.z
+}
+
+/// The same temporaries, placed in the call's frame.
+#[escape(place)]
+fn temporaries_placed(i: f64) -> f64 {
+    let a = Gc::new(vec3(i, i + 1.0, i + 2.0));
+    let b = Gc::new(vec3(i * 2.0, i * 3.0, i * 4.0));
+    let c = Gc::new(vec3(a.x + b.x, a.y + b.y, a.z + b.z));
+    c.x * c.y - c.z
+}
+
+fn escape_analysis(c: &mut Criterion) {
+    let mut g = c.benchmark_group("escape");
+    g.bench_function("plain", |b| b.iter(|| temporaries_on_heap(black_box(1.5))));
+    let before = gc_core::stats().total_alloc_objects;
+    g.bench_function("place", |b| b.iter(|| temporaries_placed(black_box(1.5))));
+    let created = gc_core::stats().total_alloc_objects - before;
+    assert_eq!(created, 0, "placed temporaries create no heap objects");
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -151,5 +191,6 @@ fn main() {
     handle(&mut c);
     cell(&mut c);
     collection(&mut c);
+    escape_analysis(&mut c);
     c.final_summary();
 }
