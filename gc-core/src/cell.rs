@@ -373,27 +373,22 @@ unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
                 return;
             }
             if !tracer.must_see_cells() {
-                tracer.skipped_cell();
                 return;
             }
             let holder = self.writer.load(Ordering::SeqCst);
-            let mut tracer_slot = Some(&mut *tracer);
             let read = park::read_if_parked(
                 holder,
                 || self.writer.load(Ordering::SeqCst) == holder,
                 || {
-                    if let Some(t) = tracer_slot.take() {
-                        // SAFETY: the holder is parked inside the library and cannot touch the
-                        // value until `read_if_parked` returns.
-                        unsafe { &*self.value.get() }.trace(t);
-                    }
+                    // SAFETY: the holder is parked inside the library and cannot touch the
+                    // value until `read_if_parked` returns.
+                    unsafe { &*self.value.get() }.trace(tracer);
                 },
             );
             if read {
                 return;
             }
             spins += 1;
-            tracer.cells_waited += 1;
             if spins < 128 || cfg!(loom) {
                 primitive::yield_now();
             } else {

@@ -84,10 +84,6 @@ pub struct Tracer {
     pub(crate) epoch: u32,
     /// Objects shaded grey by this tracer and not yet scanned.
     pub(crate) grey: Vec<NonNull<Header>>,
-    /// Cells skipped because a mutator held them mutably (count phase only).
-    pub(crate) cells_skipped: usize,
-    /// Times the marker found a cell held mutably and waited for it.
-    pub(crate) cells_waited: usize,
     /// Wait for cells held mutably (the marker) instead of skipping them (counting, and the
     /// write barrier, which must not wait while it holds the gate).
     pub(crate) wait_for_cells: bool,
@@ -99,8 +95,6 @@ impl Tracer {
             mode,
             epoch,
             grey: Vec::new(),
-            cells_skipped: 0,
-            cells_waited: 0,
             wait_for_cells: false,
         }
     }
@@ -118,11 +112,6 @@ impl Tracer {
                 }
             }
         }
-    }
-
-    /// Called by `GcCell`'s `Trace` impl when it skips a cell a mutator holds mutably.
-    pub(crate) fn skipped_cell(&mut self) {
-        self.cells_skipped += 1;
     }
 
     /// True if a held cell must be waited for rather than skipped: the marker must see every

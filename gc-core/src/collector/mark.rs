@@ -10,9 +10,9 @@ use std::ptr::NonNull;
 
 /// Count phase: for every object of the snapshot that is still white, counts the handles it
 /// holds as internal. Objects already marked (allocated black or shaded by a barrier) are
-/// skipped: undercounting only makes objects look rooted. Returns the cells skipped because a
-/// mutator held them.
-pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) -> usize {
+/// skipped: undercounting only makes objects look rooted (so is skipping a cell a mutator
+/// holds).
+pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Count, epoch);
     for o in snapshot {
         // SAFETY: every snapshot object is live until this cycle's sweep.
@@ -26,7 +26,6 @@ pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) -> usize {
             }));
         }
     }
-    tracer.cells_skipped
 }
 
 /// Root phase: an object with more handles than were found inside the heap is held from
@@ -48,25 +47,19 @@ pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Head
 pub(crate) struct TracePanicked;
 
 /// Mark phase: scans grey objects (from `grey` and from the barriers) until none is left.
-/// Returns the number of objects scanned and the times it waited for a held cell.
-pub(crate) fn drain(
-    grey: &mut Vec<NonNull<Header>>,
-    epoch: u32,
-) -> Result<(usize, usize), TracePanicked> {
+pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> Result<(), TracePanicked> {
     catch_unwind(AssertUnwindSafe(|| drain_inner(grey, epoch))).map_err(|_| TracePanicked)
 }
 
-fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
+fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Mark, epoch);
     tracer.wait_for_cells = true;
     std::mem::swap(&mut tracer.grey, grey);
-    let mut scanned = 0;
     loop {
         while let Some(o) = tracer.grey.pop() {
             // SAFETY: grey objects are marked this cycle, so they are not swept this cycle.
             let h = unsafe { o.as_ref() };
             if h.vtable.holds_handles {
-                scanned += 1;
                 // SAFETY: `o` heads a live block of the vtable's type.
                 unsafe { (h.vtable.trace)(o, &mut tracer) };
             }
@@ -77,5 +70,4 @@ fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> (usize, usize) {
         }
     }
     std::mem::swap(&mut tracer.grey, grey);
-    (scanned, tracer.cells_waited)
 }
