@@ -43,3 +43,79 @@ unsafe impl gc_core::Trace for DropToken {
     const HOLDS_HANDLES: bool = false;
     fn trace(&self, _: &mut gc_core::Tracer) {}
 }
+
+/// A small deterministic random generator (xorshift64) for the stress workloads.
+///
+/// ```
+/// let mut r = tests::Rng::new(7);
+/// assert!(r.below(10) < 10);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a nonzero seed (0 is replaced by 1).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Multiplier of the checksum a [`GraphNode`] carries.
+const MAGIC: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A node of the stress graphs: an id, a checksum derived from it (so a node read after its
+/// memory was reused is detected), edges, and a drop token.
+pub struct GraphNode {
+    /// The node's id.
+    pub id: u64,
+    check: u64,
+    /// Outgoing edges.
+    pub edges: gc_core::GcCell<Vec<gc_core::Gc<GraphNode>>>,
+    _token: DropToken,
+}
+
+// SAFETY: `edges` is the only field holding handles, traced through its cell.
+unsafe impl gc_core::Trace for GraphNode {
+    fn trace(&self, t: &mut gc_core::Tracer) {
+        self.edges.trace(t)
+    }
+}
+
+impl GraphNode {
+    /// A new node with no edges whose drop is counted by `drops`.
+    ///
+    /// ```
+    /// let drops = tests::DropCounter::new();
+    /// let n = tests::GraphNode::new(3, &drops);
+    /// n.verify();
+    /// ```
+    pub fn new(id: u64, drops: &DropCounter) -> gc_core::Gc<GraphNode> {
+        gc_core::Gc::new(GraphNode {
+            id,
+            check: id.wrapping_mul(MAGIC),
+            edges: gc_core::GcCell::new(Vec::new()),
+            _token: drops.token(),
+        })
+    }
+
+    /// Panics if the node's checksum does not match its id.
+    pub fn verify(&self) {
+        assert_eq!(
+            self.check,
+            self.id.wrapping_mul(MAGIC),
+            "node {} corrupted",
+            self.id
+        );
+    }
+}

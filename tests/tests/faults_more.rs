@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Once};
 use std::thread;
 use std::time::Duration;
-use tests::{DropCounter, DropToken};
+use tests::{DropCounter, GraphNode};
 
 const MAGIC: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -65,31 +65,14 @@ fn quiet_injected_panics() {
 }
 
 /// A node with a checksum and a list of edges.
-struct Node {
-    id: u64,
-    check: u64,
-    edges: GcCell<Vec<Gc<Node>>>,
-    _token: DropToken,
-}
-
-// SAFETY: `edges` is the only field holding handles, traced through its cell.
-unsafe impl Trace for Node {
-    fn trace(&self, t: &mut Tracer) {
-        self.edges.trace(t)
-    }
-}
+type Node = GraphNode;
 
 fn node(id: u64, drops: &DropCounter) -> Gc<Node> {
-    Gc::new(Node {
-        id,
-        check: id.wrapping_mul(MAGIC),
-        edges: GcCell::new(Vec::new()),
-        _token: drops.token(),
-    })
+    GraphNode::new(id, drops)
 }
 
 fn verify(n: &Node) {
-    assert_eq!(n.check, n.id.wrapping_mul(MAGIC), "node {} corrupted", n.id);
+    n.verify();
 }
 
 /// Ids of the nodes reachable from `root`, verifying each.

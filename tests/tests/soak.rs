@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+use tests::Rng;
 
 const SLOTS: usize = 256;
 const MAGIC: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -102,18 +103,8 @@ impl Shared {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 fn mutate(seed: u64, s: &Shared) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let roots = ROOTS.load().unwrap();
     let mut held: Vec<Gc<Node>> = Vec::new();
     let mut weaks: Vec<GcWeak<Node>> = Vec::new();

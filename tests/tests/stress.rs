@@ -9,27 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-use tests::{DropCounter, DropToken};
+use tests::{DropCounter, GraphNode, Rng};
 
 const SLOTS: usize = 64;
-const MAGIC: u64 = 0x9e37_79b9_7f4a_7c15;
-
-struct SNode {
-    id: u64,
-    check: u64,
-    edges: GcCell<Vec<Gc<SNode>>>,
-    _token: DropToken,
-}
-
-// SAFETY: `edges` is the only field holding handles, traced through its cell.
-unsafe impl Trace for SNode {
-    fn trace(&self, t: &mut Tracer) {
-        self.edges.trace(t)
-    }
-}
 
 struct Roots {
-    slots: Vec<GcCell<Option<Gc<SNode>>>>,
+    slots: Vec<GcCell<Option<Gc<GraphNode>>>>,
 }
 
 // SAFETY: every slot is traced.
@@ -41,38 +26,13 @@ unsafe impl Trace for Roots {
 
 static ROOTS: GcGlobal<Roots> = GcGlobal::new();
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn verify(n: &SNode) {
-    assert_eq!(n.check, n.id.wrapping_mul(MAGIC), "node {} corrupted", n.id);
-}
-
 fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) -> u64 {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let roots = ROOTS.load().unwrap();
-    let mut held: Vec<Gc<SNode>> = Vec::new();
-    let mut weaks: Vec<GcWeak<SNode>> = Vec::new();
+    let mut held: Vec<Gc<GraphNode>> = Vec::new();
+    let mut weaks: Vec<GcWeak<GraphNode>> = Vec::new();
     let mut ops = 0;
-    let new_node = |ids: &AtomicU64| {
-        let id = ids.fetch_add(1, Ordering::Relaxed);
-        Gc::new(SNode {
-            id,
-            check: id.wrapping_mul(MAGIC),
-            edges: GcCell::new(Vec::new()),
-            _token: drops.token(),
-        })
-    };
+    let new_node = |ids: &AtomicU64| GraphNode::new(ids.fetch_add(1, Ordering::Relaxed), drops);
     while !stop.load(Ordering::Relaxed) {
         ops += 1;
         let slot = &roots.slots[rng.below(SLOTS)];
@@ -81,12 +41,12 @@ fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) ->
             1 => {
                 // Follow an edge and store it in a root slot (moves a handle out of the heap).
                 let next = slot.borrow().as_ref().and_then(|n| {
-                    verify(n);
+                    n.verify();
                     let e = n.edges.borrow();
                     (!e.is_empty()).then(|| e[rng.below(e.len())].clone())
                 });
                 if let Some(next) = next {
-                    verify(&next);
+                    next.verify();
                     *roots.slots[rng.below(SLOTS)].borrow_mut() = Some(next);
                 }
             }
@@ -124,7 +84,7 @@ fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) ->
                     held.push(n);
                 }
                 if let Some(n) = held.pop() {
-                    verify(&n);
+                    n.verify();
                     *roots.slots[rng.below(SLOTS)].borrow_mut() = Some(n);
                 }
             }
@@ -140,7 +100,7 @@ fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) ->
                 if !weaks.is_empty() {
                     let w = &weaks[rng.below(weaks.len())];
                     if let Some(n) = w.upgrade() {
-                        verify(&n);
+                        n.verify();
                         if rng.below(4) == 0 {
                             *slot.borrow_mut() = Some(n);
                         }
@@ -152,7 +112,7 @@ fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) ->
                 let mut cur = slot.borrow().clone();
                 for _ in 0..16 {
                     let Some(n) = cur else { break };
-                    verify(&n);
+                    n.verify();
                     let e = n.edges.borrow();
                     cur = (!e.is_empty()).then(|| e[rng.below(e.len())].clone());
                 }
@@ -172,13 +132,13 @@ fn mutate(seed: u64, stop: &AtomicBool, ids: &AtomicU64, drops: &DropCounter) ->
 fn reachable() -> HashSet<u64> {
     let roots = ROOTS.load().unwrap();
     let mut seen = HashSet::new();
-    let mut stack: Vec<Gc<SNode>> = roots
+    let mut stack: Vec<Gc<GraphNode>> = roots
         .slots
         .iter()
         .filter_map(|s| s.borrow().clone())
         .collect();
     while let Some(n) = stack.pop() {
-        verify(&n);
+        n.verify();
         if seen.insert(n.id) {
             stack.extend(n.edges.borrow().iter().cloned());
         }
