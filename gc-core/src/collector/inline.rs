@@ -3,13 +3,13 @@
 //! exactly which threads mutate and which one collects.
 
 use super::run_cycle;
-use crate::heap::ObjPtr;
+use crate::heap::list::ObjList;
 use crate::primitive::{global, Mutex};
 use std::time::Duration;
 
 global! {
     /// The survivors of the last cycle; the lock also keeps cycles from overlapping.
-    static OLD: Mutex<Vec<ObjPtr>> = Mutex::new(Vec::new());
+    static OLD: Mutex<ObjList> = Mutex::new(ObjList::new());
 }
 
 /// Nothing to start.
@@ -27,5 +27,5 @@ pub(crate) fn wait_for_cycle_end(_limit: Option<Duration>) {}
 pub(crate) fn collect() {
     let _parked = crate::park::park();
     let mut old = OLD.lock();
-    run_cycle(&mut old, true);
+    run_cycle(&mut old, &mut Vec::new(), true);
 }

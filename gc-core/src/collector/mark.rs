@@ -2,7 +2,7 @@
 
 use crate::barrier;
 use crate::heap::header::Header;
-use crate::heap::ObjPtr;
+use crate::heap::list::ObjList;
 use crate::primitive::Ordering;
 use crate::trace::{TraceMode, Tracer};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -12,9 +12,9 @@ use std::ptr::NonNull;
 /// holds as internal. Objects already marked (allocated black or shaded by a barrier) are
 /// skipped: undercounting only makes objects look rooted (so is skipping a cell a mutator
 /// holds).
-pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) {
+pub(crate) fn count(snapshot: &ObjList, epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Count, epoch);
-    for o in snapshot {
+    for o in snapshot.iter() {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         if h.vtable.holds_handles && !h.is_marked(epoch) {
@@ -30,8 +30,8 @@ pub(crate) fn count(snapshot: &[ObjPtr], epoch: u32) {
 
 /// Root phase: an object with more handles than were found inside the heap is held from
 /// outside (a local, a global, another thread, a frame): shade it.
-pub(crate) fn roots(snapshot: &[ObjPtr], epoch: u32, grey: &mut Vec<NonNull<Header>>) {
-    for o in snapshot {
+pub(crate) fn roots(snapshot: &ObjList, epoch: u32, grey: &mut Vec<NonNull<Header>>) {
+    for o in snapshot.iter() {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         // SeqCst: pairs with the mutators' SeqCst updates of `strong` (see `Header::strong`).

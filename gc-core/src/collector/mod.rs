@@ -22,9 +22,12 @@ mod trace_line;
 
 use crate::barrier;
 use crate::cleanup;
-use crate::heap::{cache, ObjPtr};
+use crate::heap::cache;
+use crate::heap::header::Header;
+use crate::heap::list::{self, ObjList};
 use crate::stats::{self, RECENT_PAUSES};
 use state::{Phase, State};
+use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 #[cfg(loom)]
@@ -93,7 +96,9 @@ pub(crate) struct CycleReport {
     pub(crate) stacks: u64,
 }
 
-fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
+/// Runs one cycle. `snapshot` holds the survivors of the last cycle and is left holding this
+/// cycle's; `grey` is the marker's work list (empty between cycles, kept for its capacity).
+fn run_cycle(snapshot: &mut ObjList, grey: &mut Vec<NonNull<Header>>, forced: bool) {
     let start = Instant::now();
     let cpu_start = stats::thread_cpu_time();
     let assist_start = pacer::assist_total();
@@ -104,16 +109,14 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
 
     let mark_start = Instant::now();
     let cpu_mark_start = stats::thread_cpu_time();
-    let mut snapshot = std::mem::take(old);
-    cache::drain_into(&mut snapshot);
-    mark::count(&snapshot, epoch);
-    let mut grey = Vec::new();
-    mark::roots(&snapshot, epoch, &mut grey);
+    cache::drain_into(snapshot);
+    mark::count(snapshot, epoch);
+    mark::roots(snapshot, epoch, grey);
     let mut pause_end = Duration::ZERO;
     let mut cpu_pause_end = Duration::ZERO;
     let mut abandoned = false;
     loop {
-        abandoned |= mark::drain(&mut grey, epoch).is_err();
+        abandoned |= mark::drain(grey, epoch).is_err();
         let t = Instant::now();
         let cpu_t = stats::thread_cpu_time();
         let gate = barrier::close_gate();
@@ -138,14 +141,14 @@ fn run_cycle(old: &mut Vec<ObjPtr>, forced: bool) {
     let swept = if abandoned {
         // A `Trace` impl panicked: keep the whole snapshot for the next cycle.
         eprintln!("gc: a Trace impl panicked while marking; this cycle frees nothing");
-        sweep::Swept {
-            survivors: snapshot,
-            ..Default::default()
-        }
+        grey.clear();
+        sweep::Swept::default()
     } else {
         sweep::sweep(snapshot, epoch)
     };
-    *old = swept.survivors;
+    // Keep about one cycle's worth of spare list chunks: the survivors' count is what the
+    // allocating threads fill again before the next cycle at the default percent.
+    list::trim_pool(snapshot.chunk_count());
     let sweep = sweep_start.elapsed();
     let t = Instant::now();
     let gate = barrier::close_gate();

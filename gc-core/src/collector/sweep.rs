@@ -2,15 +2,13 @@
 
 use crate::cleanup::{self, Cleanup};
 use crate::heap::header::DEAD;
-use crate::heap::{self, ObjPtr};
+use crate::heap::{self, list::ObjList};
 use crate::primitive::Ordering;
 use crate::weak;
 
 /// What one sweep did.
 #[derive(Default)]
 pub(crate) struct Swept {
-    /// Objects of the snapshot that were marked, to be swept again next cycle.
-    pub(crate) survivors: Vec<ObjPtr>,
     pub(crate) marked_bytes: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) freed_objects: u64,
@@ -19,27 +17,30 @@ pub(crate) struct Swept {
     pub(crate) drop_panics: u64,
 }
 
-/// Sweeps `snapshot` after marking cycle `epoch` has ended.
+/// Sweeps `snapshot` after marking cycle `epoch` has ended, leaving in it the objects that
+/// were marked (to be swept again next cycle).
 ///
 /// Three passes, in this order for soundness: (1) every dead object's weak slot is cleared
 /// and its mark set to `DEAD`; (2) every dead value is dropped, and a handle dropped in the
 /// process checks its target's mark, giving its count back only to live targets; (3) every
 /// dead block is freed. No block is freed before every dead value has been dropped, so a
 /// handle inside a dead value never reads freed memory.
-pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
+pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut out = Swept::default();
-    let mut dead = Vec::new();
-    for o in snapshot {
-        // SAFETY: snapshot objects are live until this sweep frees them.
-        let h = unsafe { o.0.as_ref() };
-        if h.is_marked(epoch) {
-            out.marked_bytes += h.vtable.layout.size() as u64;
-            out.survivors.push(o);
-        } else {
-            dead.push(o);
-        }
-    }
-    for o in &dead {
+    let mut dead = ObjList::new();
+    snapshot.split_off_where(
+        |o| {
+            // SAFETY: snapshot objects are live until this sweep frees them.
+            let h = unsafe { o.0.as_ref() };
+            let marked = h.is_marked(epoch);
+            if marked {
+                out.marked_bytes += h.vtable.layout.size() as u64;
+            }
+            marked
+        },
+        &mut dead,
+    );
+    for o in dead.iter() {
         // SAFETY: as above.
         let h = unsafe { o.0.as_ref() };
         weak::clear(h);
@@ -48,7 +49,7 @@ pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
         // but keeps the store ordered before the drops below.
         h.mark.store(DEAD, Ordering::Release);
     }
-    for o in &dead {
+    for o in dead.iter() {
         // SAFETY: as above.
         let vt = unsafe { o.0.as_ref() }.vtable;
         // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
@@ -61,16 +62,18 @@ pub(crate) fn sweep(snapshot: Vec<ObjPtr>, epoch: u32) -> Swept {
             out.drop_panics += 1;
         }
     }
-    let mut recycler = heap::blocks::Recycler::default();
-    for o in dead {
+    // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
+    // before the next cycle anyway.
+    let cap = crate::collector::pacer::goal().max(64 << 20);
+    let mut recycler = heap::blocks::Recycler::new(cap);
+    for o in dead.iter() {
         // SAFETY: as above.
         out.freed_bytes += unsafe { o.0.as_ref() }.vtable.layout.size() as u64;
         out.freed_objects += 1;
         // SAFETY: the value was dropped in the pass above and nothing refers to the block.
         unsafe { heap::free(o.0, &mut recycler) };
     }
-    // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
-    // before the next cycle anyway.
-    recycler.finish(crate::collector::pacer::goal().max(64 << 20));
+    recycler.finish();
+    dead.clear();
     out
 }

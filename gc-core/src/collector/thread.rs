@@ -1,7 +1,7 @@
 //! The background collector thread and the requests mutators send it.
 
 use super::{pacer, run_cycle};
-use crate::heap::ObjPtr;
+use crate::heap::list::ObjList;
 use crate::stats;
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
@@ -105,7 +105,8 @@ pub(crate) fn collect() {
 
 fn collector_loop() {
     IS_COLLECTOR.with(|c| c.set(true));
-    let mut old: Vec<ObjPtr> = Vec::new();
+    let mut snapshot = ObjList::new();
+    let mut grey = Vec::new();
     loop {
         let forced = {
             let mut c = CONTROL.lock();
@@ -116,7 +117,7 @@ fn collector_loop() {
             c.started += 1;
             std::mem::take(&mut c.forced)
         };
-        run_cycle(&mut old, forced);
+        run_cycle(&mut snapshot, &mut grey, forced);
         {
             let mut c = CONTROL.lock();
             c.completed += 1;

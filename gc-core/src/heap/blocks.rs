@@ -75,10 +75,14 @@ mod direct {
     }
 
     /// Frees dead blocks.
-    #[derive(Default)]
     pub(crate) struct Recycler;
 
     impl Recycler {
+        /// A recycler (it keeps nothing, whatever the cap).
+        pub(crate) fn new(_cap_bytes: u64) -> Recycler {
+            Recycler
+        }
+
         /// Frees the block.
         ///
         /// # Safety
@@ -89,7 +93,7 @@ mod direct {
         }
 
         /// Nothing is held back.
-        pub(crate) fn finish(self, _cap_bytes: u64) {}
+        pub(crate) fn finish(self) {}
     }
 }
 
@@ -151,14 +155,36 @@ mod recycling {
         }
     }
 
-    /// Gathers the blocks a sweep frees, in batches per class.
-    #[derive(Default)]
+    /// Gathers the blocks a sweep frees, in batches per class, and hands each full batch to
+    /// the central pool at once (allocating threads can use it while the sweep goes on), up
+    /// to a cap in bytes; past the cap batches go back to the system allocator.
     pub(crate) struct Recycler {
         pending: Vec<Vec<Block>>,
-        full: Vec<(usize, Vec<Block>)>,
+        /// Bytes in the central pool, as counted when this recycler started plus what it added.
+        pooled: u64,
+        cap_bytes: u64,
     }
 
     impl Recycler {
+        /// A recycler that keeps at most `cap_bytes` in the central pool.
+        pub(crate) fn new(cap_bytes: u64) -> Recycler {
+            let pooled = (0..CLASSES)
+                .map(|c| {
+                    let size = class_layout(c).size() as u64;
+                    CENTRAL[c]
+                        .lock()
+                        .iter()
+                        .map(|b| b.len() as u64 * size)
+                        .sum::<u64>()
+                })
+                .sum();
+            Recycler {
+                pending: std::iter::repeat_with(Vec::new).take(CLASSES).collect(),
+                pooled,
+                cap_bytes,
+            }
+        }
+
         /// Takes a dead block.
         ///
         /// # Safety
@@ -170,47 +196,38 @@ mod recycling {
                 unsafe { system_free(p, layout) };
                 return;
             };
-            if self.pending.is_empty() {
-                self.pending = std::iter::repeat_with(Vec::new).take(CLASSES).collect();
-            }
             let Some(p) = NonNull::new(p) else { return };
             let blocks = &mut self.pending[class];
+            if blocks.capacity() == 0 {
+                blocks.reserve_exact(BATCH);
+            }
             blocks.push(Block(p));
             if blocks.len() == BATCH {
                 let batch = std::mem::take(blocks);
-                self.full.push((class, batch));
+                self.publish(class, batch);
             }
         }
 
-        /// Publishes the batches to the central pool, keeping at most `cap_bytes` there;
-        /// the rest goes back to the system allocator.
-        pub(crate) fn finish(mut self, cap_bytes: u64) {
-            for (class, blocks) in self.pending.drain(..).enumerate() {
-                if !blocks.is_empty() {
-                    self.full.push((class, blocks));
+        fn publish(&mut self, class: usize, batch: Vec<Block>) {
+            let layout = class_layout(class);
+            let bytes = batch.len() as u64 * layout.size() as u64;
+            if self.pooled + bytes <= self.cap_bytes {
+                self.pooled += bytes;
+                CENTRAL[class].lock().push(batch);
+            } else {
+                for b in batch {
+                    // SAFETY: each block was allocated at its class layout and is dead.
+                    unsafe { system_free(b.0.as_ptr(), layout) };
                 }
             }
-            let mut pooled: u64 = (0..CLASSES)
-                .map(|c| {
-                    let size = class_layout(c).size() as u64;
-                    CENTRAL[c]
-                        .lock()
-                        .iter()
-                        .map(|b| b.len() as u64 * size)
-                        .sum::<u64>()
-                })
-                .sum();
-            for (class, batch) in self.full {
-                let layout = class_layout(class);
-                let bytes = batch.len() as u64 * layout.size() as u64;
-                if pooled + bytes <= cap_bytes {
-                    pooled += bytes;
-                    CENTRAL[class].lock().push(batch);
-                } else {
-                    for b in batch {
-                        // SAFETY: each block was allocated at its class layout and is dead.
-                        unsafe { system_free(b.0.as_ptr(), layout) };
-                    }
+        }
+
+        /// Publishes the partial batches.
+        pub(crate) fn finish(mut self) {
+            let pending = std::mem::take(&mut self.pending);
+            for (class, blocks) in pending.into_iter().enumerate() {
+                if !blocks.is_empty() {
+                    self.publish(class, blocks);
                 }
             }
         }
@@ -242,10 +259,10 @@ mod tests {
     fn freed_blocks_are_reused() {
         let layout = Layout::from_size_align(48, 8).unwrap();
         let a = alloc_block(layout);
-        let mut r = Recycler::default();
+        let mut r = Recycler::new(u64::MAX);
         // SAFETY: `a` came from alloc_block(layout) and is not used again here.
         unsafe { r.free(a, layout) };
-        r.finish(u64::MAX);
+        r.finish();
         let mut seen = false;
         let mut held = Vec::new();
         for _ in 0..BATCH * 2 {
@@ -253,12 +270,12 @@ mod tests {
             seen |= b == a;
             held.push(b);
         }
-        let mut r = Recycler::default();
+        let mut r = Recycler::new(0);
         for b in held {
             // SAFETY: each came from alloc_block(layout) and is not used again.
             unsafe { r.free(b, layout) };
         }
-        r.finish(0);
+        r.finish();
         assert!(
             seen || cfg!(gc_sanitize),
             "a recycled block is handed out again"

@@ -2,48 +2,17 @@
 //! collector drains at the start of a cycle. The owner's lock is uncontended except for that
 //! drain, so allocation does not serialise threads.
 
+use super::list::ObjList;
 use super::ObjPtr;
 use crate::collector::pacer;
 use crate::primitive::{global, local, Mutex};
 use std::cell::Cell;
 use std::sync::Arc;
 
-/// Blocks per chunk of a thread list: a push never copies more than one chunk's worth.
-const CHUNK: usize = 4096;
-
-/// Blocks appended in fixed-size chunks, so that appending never reallocates (and copies) a
-/// large array on the allocating thread.
-#[derive(Default)]
-pub(crate) struct Chunks(Vec<Vec<ObjPtr>>);
-
-impl Chunks {
-    const fn new() -> Chunks {
-        Chunks(Vec::new())
-    }
-
-    fn push(&mut self, obj: ObjPtr) {
-        match self.0.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => chunk.push(obj),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(obj);
-                self.0.push(chunk);
-            }
-        }
-    }
-
-    /// Moves every block into `into`, leaving this empty.
-    fn drain_into(&mut self, into: &mut Vec<ObjPtr>) {
-        for chunk in self.0.drain(..) {
-            into.extend_from_slice(&chunk);
-        }
-    }
-}
-
 /// Blocks a thread allocated since the collector last drained its list, and its totals.
 #[derive(Default)]
 pub(crate) struct ThreadList {
-    objects: Chunks,
+    objects: ObjList,
     /// Bytes this thread ever allocated.
     pub(crate) alloc_bytes: u64,
     /// Objects this thread ever allocated.
@@ -60,7 +29,7 @@ global! {
 global! {
     /// Blocks allocated while a thread's thread-locals were being torn down.
 static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
-    objects: Chunks::new(),
+    objects: ObjList::new(),
     alloc_bytes: 0,
     alloc_objects: 0,
 });
@@ -119,14 +88,15 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     }
 }
 
-/// Moves every block allocated so far into `into` and forgets lists of exited threads.
-/// Collector only.
-pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
+/// Moves every block allocated so far to the end of `into` and forgets lists of exited
+/// threads. Collector only. Each thread's lock is held only to move its chunks, not to copy
+/// its entries.
+pub(crate) fn drain_into(into: &mut ObjList) {
     let mut lists = LISTS.lock();
     for list in lists.iter() {
-        list.lock().objects.drain_into(into);
+        into.append(&mut list.lock().objects);
     }
-    ORPHANS.lock().objects.drain_into(into);
+    into.append(&mut ORPHANS.lock().objects);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated
     // after the loop above) join the snapshot and its totals move to the orphans, so
     // `totals()` keeps counting them.
@@ -135,7 +105,7 @@ pub(crate) fn drain_into(into: &mut Vec<ObjPtr>) {
             return true;
         }
         let mut l = l.lock();
-        l.objects.drain_into(into);
+        into.append(&mut l.objects);
         let mut o = ORPHANS.lock();
         o.alloc_bytes += l.alloc_bytes;
         o.alloc_objects += l.alloc_objects;

@@ -3,6 +3,7 @@
 pub(crate) mod blocks;
 pub(crate) mod cache;
 pub(crate) mod header;
+pub(crate) mod list;
 
 use crate::collector::state;
 use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
