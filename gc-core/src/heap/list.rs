@@ -148,7 +148,7 @@ mod tests {
         a.append(&mut b);
         assert_eq!(b.iter().count(), 0);
         let mut rest = ObjList::new();
-        a.split_off_where(|o| index(o) % 3 == 0, &mut rest);
+        a.split_off_where(|o| index(o).is_multiple_of(3), &mut rest);
         let kept: Vec<usize> = a.iter().map(index).collect();
         let gone: Vec<usize> = rest.iter().map(index).collect();
         assert_eq!(
