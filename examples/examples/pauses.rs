@@ -6,6 +6,11 @@
 //! collection disabled (the throughput baseline). Prints p50/p99/p99.9/max gaps and the
 //! throughput cost.
 //!
+//! A gap can also come from the operating system: on Linux the example asks the kernel, after
+//! every gap over 50 us, whether the thread was preempted (an involuntary context switch)
+//! since the last such check, and reports the longest gap in which it was not ("own max": the
+//! longest the library itself held the thread) and how many gaps over 1 ms each kind had.
+//!
 //! `cargo run --release --example pauses [-- 1,4,16 [seconds]]`
 
 use gc_core::{collect, set_gc_percent, stats, Gc, GcCell, GcGlobal, Trace};
@@ -28,11 +33,40 @@ static LIVE: GcGlobal<Node> = GcGlobal::new();
 
 /// Gaps in nanoseconds, bucketed: exact below 64 us (1 ns resolution would be wasteful:
 /// 16 ns buckets), then powers of two.
+#[derive(Clone)]
 struct Gaps {
     fine: Vec<u64>,
     coarse: [u64; 40],
     max: u64,
     count: u64,
+    /// Longest gap without an involuntary context switch.
+    own_max: u64,
+    /// Gaps over 1 ms: (not preempted, preempted).
+    over_1ms: (u64, u64),
+    /// Involuntary context switches of this thread at the last check.
+    switches: i64,
+}
+
+/// Gaps longer than this are checked for preemption.
+const CHECK_NS: u64 = 50_000;
+
+/// Involuntary context switches of the calling thread so far (0 where not known).
+#[cfg(target_os = "linux")]
+fn involuntary_switches() -> i64 {
+    // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `rusage`; RUSAGE_THREAD reports the calling thread.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    if rc == 0 {
+        ru.ru_nivcsw
+    } else {
+        0
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn involuntary_switches() -> i64 {
+    0
 }
 
 const FINE_NS: u64 = 16;
@@ -45,17 +79,39 @@ impl Gaps {
             coarse: [0; 40],
             max: 0,
             count: 0,
+            own_max: 0,
+            over_1ms: (0, 0),
+            switches: involuntary_switches(),
         }
     }
-    fn record(&mut self, ns: u64) {
+    /// Records a gap; returns true if it made a system call (to check for preemption).
+    fn record(&mut self, ns: u64) -> bool {
         self.count += 1;
         self.max = self.max.max(ns);
+        let checked = ns > CHECK_NS;
+        let mut preempted = false;
+        if checked {
+            let now = involuntary_switches();
+            preempted = now > self.switches;
+            self.switches = now;
+        }
+        if !preempted {
+            self.own_max = self.own_max.max(ns);
+        }
+        if ns > 1_000_000 {
+            if preempted {
+                self.over_1ms.1 += 1;
+            } else {
+                self.over_1ms.0 += 1;
+            }
+        }
         let b = (ns / FINE_NS) as usize;
         if b < FINE_BUCKETS {
             self.fine[b] += 1;
         } else {
             self.coarse[(64 - ns.leading_zeros()) as usize] += 1;
         }
+        checked
     }
     fn quantile(&self, q: f64) -> u64 {
         let target = (self.count as f64 * q).ceil() as u64;
@@ -91,10 +147,13 @@ enum Mode {
     Off,
 }
 
+#[derive(Clone)]
 struct Run {
     steps: u64,
     gaps: Gaps,
     cycles: u64,
+    /// Time the mutator spent assisting (waiting for the collector past the heap goal).
+    assist: Duration,
     peak_heap: u64,
 }
 
@@ -110,6 +169,7 @@ fn run(mode: Mode, secs: f64) -> Run {
         })
     });
     let cycles0 = stats().num_gc;
+    let assist0 = stats().assist_total;
     let mut gaps = Gaps::new();
     let mut steps = 0u64;
     let mut peak_heap = 0;
@@ -128,8 +188,11 @@ fn run(mode: Mode, secs: f64) -> Run {
         });
         keep.push(s);
         steps += 1;
-        let now = Instant::now();
-        gaps.record((now - last).as_nanos() as u64);
+        let mut now = Instant::now();
+        if gaps.record((now - last).as_nanos() as u64) {
+            // The check is not part of the next step.
+            now = Instant::now();
+        }
         last = now;
         if steps.is_multiple_of(65536) {
             peak_heap = peak_heap.max(stats().heap_live_bytes);
@@ -149,6 +212,7 @@ fn run(mode: Mode, secs: f64) -> Run {
         steps,
         gaps,
         cycles: stats().num_gc - cycles0,
+        assist: stats().assist_total - assist0,
         peak_heap,
     }
 }
@@ -170,9 +234,9 @@ fn main() {
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3.0);
     println!(
         "| live objects | mode | steps/s | cycles | p50 us | p99 us | p99.9 us | max us | \
-         throughput vs off | peak heap MB |"
+         own max us | gaps > 1 ms (own + preempted) | assist ms | throughput vs off | peak heap MB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
         build(n);
         collect();
@@ -180,13 +244,16 @@ fn main() {
         collect();
         for mode in [Mode::Forced, Mode::Auto, Mode::Off] {
             let r = if mode == Mode::Off {
-                base.clone_summary()
+                Run {
+                    gaps: base.gaps.clone(),
+                    ..base
+                }
             } else {
                 run(mode, secs)
             };
             let rate = r.steps as f64 / secs;
             println!(
-                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {:.2} | {} |",
+                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} | {:.1} | {:.2} | {} |",
                 n / 1_000_000,
                 mode,
                 rate / 1e6,
@@ -195,6 +262,10 @@ fn main() {
                 us(r.gaps.quantile(0.99)),
                 us(r.gaps.quantile(0.999)),
                 us(r.gaps.max),
+                us(r.gaps.own_max),
+                r.gaps.over_1ms.0,
+                r.gaps.over_1ms.1,
+                r.assist.as_secs_f64() * 1e3,
                 r.steps as f64 / base.steps as f64,
                 r.peak_heap >> 20,
             );
@@ -208,20 +279,4 @@ fn main() {
         "\ncollector pauses: {} cycles, max {:?}, total {:?}",
         s.num_gc, s.pause_max, s.pause_total
     );
-}
-
-impl Run {
-    fn clone_summary(&self) -> Run {
-        Run {
-            steps: self.steps,
-            gaps: Gaps {
-                fine: self.gaps.fine.clone(),
-                coarse: self.gaps.coarse,
-                max: self.gaps.max,
-                count: self.gaps.count,
-            },
-            cycles: self.cycles,
-            peak_heap: self.peak_heap,
-        }
-    }
 }

@@ -5,6 +5,7 @@ use crate::heap::list::ObjList;
 use crate::stats;
 use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 /// Requests and progress, shared by mutators and the collector thread.
@@ -26,6 +27,11 @@ static CONTROL: Mutex<Control> = Mutex::new(Control {
     completed: 0,
 });
 static PROGRESS: Condvar = Condvar::new();
+
+/// `Control::completed`, readable without the lock by threads spinning in a short wait.
+/// Stored under the lock (`Release`, pairs with the spinners' `Acquire` loads: what the cycle
+/// did is visible to a thread that sees it end).
+static COMPLETED: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// Set on the collector thread, which runs user `Drop` code while sweeping.
@@ -64,23 +70,28 @@ pub(crate) fn request_cycle(forced: bool) {
 
 /// Waits until the cycle running or requested now (if any) has finished, or until `limit` has
 /// passed. No-op on the collector thread.
+///
+/// A wait with a limit spins (yielding the CPU to any other runnable thread) instead of
+/// sleeping: a thread that sleeps gives up its CPU, and waking it again can take milliseconds
+/// on a busy (or virtual) machine, far longer than the limit.
 pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
     if on_collector_thread() {
         return;
     }
-    let deadline = limit.map(|l| Instant::now() + l);
     let mut c = CONTROL.lock();
     let running = c.started + u64::from(c.requested);
     let _parked = crate::park::park();
-    while c.completed < running {
-        match deadline {
-            Some(d) => {
-                if PROGRESS.wait_until(&mut c, d).timed_out() {
-                    return;
-                }
-            }
-            None => PROGRESS.wait(&mut c),
+    if let Some(limit) = limit {
+        drop(c);
+        let deadline = Instant::now() + limit;
+        // Acquire: pairs with the collector's Release store of `COMPLETED`.
+        while COMPLETED.load(Ordering::Acquire) < running && Instant::now() < deadline {
+            std::thread::yield_now();
         }
+        return;
+    }
+    while c.completed < running {
+        PROGRESS.wait(&mut c);
     }
 }
 
@@ -121,6 +132,8 @@ fn collector_loop() {
         {
             let mut c = CONTROL.lock();
             c.completed += 1;
+            // Release: pairs with the Acquire loads in `wait_for_cycle_end`.
+            COMPLETED.store(c.completed, Ordering::Release);
             if pacer::heap_live() >= pacer::trigger() {
                 c.requested = true;
             }

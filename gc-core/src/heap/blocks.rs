@@ -19,6 +19,7 @@ const GRANULE: usize = 16;
 /// Number of size classes.
 const CLASSES: usize = MAX_SMALL / GRANULE;
 /// Blocks per batch moved between a thread and the central pool.
+#[cfg(any(test, not(any(loom, gc_sanitize))))]
 const BATCH: usize = 256;
 
 /// The size class of `layout`, if it is small.
