@@ -11,7 +11,7 @@
 use crate::collector::state;
 use crate::heap::header::Header;
 use crate::heap::ObjPtr;
-use crate::primitive::{global, Mutex, RwLock, RwLockWriteGuard};
+use crate::primitive::{global, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::trace::{Trace, TraceMode, Tracer};
 use std::ptr::NonNull;
 
@@ -27,6 +27,23 @@ global! {
     static GREY: Mutex<Vec<ObjPtr>> = Mutex::new(Vec::new());
 }
 
+/// How long a barrier waits for the gate before it boosts the collector, which may have been
+/// preempted while holding it (it runs at idle priority: see `collector::priority`).
+#[cfg(not(loom))]
+const GATE_PATIENCE: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// Takes the gate for reading.
+fn enter() -> RwLockReadGuard<'static, ()> {
+    #[cfg(not(loom))]
+    {
+        if let Some(gate) = GATE.try_read_for(GATE_PATIENCE) {
+            return gate;
+        }
+        crate::collector::boost_until_next_cycle();
+    }
+    GATE.read()
+}
+
 /// Shades `target` if a cycle is marking (the barrier on handle drop, global store and weak
 /// upgrade).
 #[inline]
@@ -38,7 +55,7 @@ pub(crate) fn shade(target: NonNull<Header>) {
 
 #[cold]
 fn shade_slow(target: NonNull<Header>) {
-    let _gate = GATE.read();
+    let _gate = enter();
     let s = state::load();
     // SAFETY: the caller holds a handle to `target` (or the weak slot lock of a target the
     // sweeper has not cleared), so its header is live.
@@ -58,7 +75,7 @@ pub(crate) fn shade_contents<T: Trace + ?Sized>(value: &T) {
 
 #[cold]
 fn shade_contents_slow<T: Trace + ?Sized>(value: &T) {
-    let _gate = GATE.read();
+    let _gate = enter();
     let s = state::load();
     if !s.is_marking() {
         return;
@@ -91,7 +108,7 @@ pub(crate) fn with_stable_state<R>(f: impl FnOnce(state::State) -> R) -> R {
     if first.phase() == state::Phase::Idle {
         return f(first);
     }
-    let _gate = GATE.read();
+    let _gate = enter();
     f(state::load())
 }
 

@@ -4,7 +4,7 @@
 //! atomics and parking_lot's locks.
 
 #[cfg(not(loom))]
-pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockWriteGuard};
+pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
     AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
@@ -15,7 +15,13 @@ pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 #[cfg(loom)]
-pub(crate) use loom_sync::{Mutex, MutexGuard, RwLock, RwLockWriteGuard};
+pub(crate) use loom::sync::Arc;
+/// `Arc`: loom's under loom, so that its counts take part in the model.
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
+
+#[cfg(loom)]
+pub(crate) use loom_sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Declares a `static`; under loom, a lazily initialised one that each explored execution
 /// starts afresh.
@@ -49,6 +55,14 @@ pub(crate) use local;
 pub(crate) fn sc_fence() {
     #[cfg(loom)]
     loom::sync::atomic::fence(Ordering::SeqCst);
+}
+
+/// A memory fence (loom's under loom).
+pub(crate) fn fence(order: Ordering) {
+    #[cfg(not(loom))]
+    std::sync::atomic::fence(order);
+    #[cfg(loom)]
+    loom::sync::atomic::fence(order);
 }
 
 /// Gives other threads a chance to run (inside a spin loop).

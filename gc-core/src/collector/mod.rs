@@ -14,6 +14,8 @@
 mod inline;
 pub(crate) mod mark;
 pub(crate) mod pacer;
+#[cfg(not(loom))]
+mod priority;
 pub(crate) mod state;
 pub(crate) mod sweep;
 #[cfg(not(loom))]
@@ -32,6 +34,8 @@ use std::time::{Duration, Instant};
 
 #[cfg(loom)]
 pub(crate) use inline::{ensure_started, request_cycle, wait_for_cycle_end};
+#[cfg(not(loom))]
+pub(crate) use priority::boost_until_next_cycle;
 #[cfg(not(loom))]
 pub(crate) use thread::{ensure_started, request_cycle, wait_for_cycle_end};
 

@@ -191,6 +191,10 @@ pub(crate) fn note_alloc(bytes: usize) {
         // Past the goal the allocator is outrunning the collector: it pays for each batch by
         // waiting for the cycle, at most one slice per batch (which caps its allocation rate
         // without stopping it for a whole cycle); at twice the goal it waits for the cycle.
+        #[cfg(not(loom))]
+        if live >= goal.saturating_add(goal / 2) {
+            super::boost_until_next_cycle();
+        }
         let limit = if live >= goal.saturating_mul(2) {
             None
         } else if live >= goal {

@@ -1,12 +1,13 @@
 //! The background collector thread and the requests mutators send it.
 
-use super::{pacer, run_cycle};
+use super::{pacer, priority, run_cycle};
 use crate::heap::list::ObjList;
 use crate::stats;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Once;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 /// Requests and progress, shared by mutators and the collector thread.
 struct Control {
@@ -27,6 +28,10 @@ static CONTROL: Mutex<Control> = Mutex::new(Control {
     completed: 0,
 });
 static PROGRESS: Condvar = Condvar::new();
+
+/// `Control::started`, readable without the lock (stored under it; `Release`, pairs with
+/// `Acquire` loads in `request_cycle`).
+static STARTED: AtomicU64 = AtomicU64::new(0);
 
 /// `Control::completed`, readable without the lock by threads spinning in a short wait.
 /// Stored under the lock (`Release`, pairs with the spinners' `Acquire` loads: what the cycle
@@ -59,6 +64,10 @@ pub(crate) fn ensure_started() {
 /// the pacer again when that cycle ends.
 pub(crate) fn request_cycle(forced: bool) {
     ensure_started();
+    // Acquire: pairs with the Release stores under the lock; a stale view only takes the lock.
+    if !forced && STARTED.load(Ordering::Acquire) > COMPLETED.load(Ordering::Acquire) {
+        return;
+    }
     let mut c = CONTROL.lock();
     if !forced && c.started > c.completed {
         return;
@@ -73,25 +82,67 @@ pub(crate) fn request_cycle(forced: bool) {
 ///
 /// A wait with a limit spins (yielding the CPU to any other runnable thread) instead of
 /// sleeping: a thread that sleeps gives up its CPU, and waking it again can take milliseconds
-/// on a busy (or virtual) machine, far longer than the limit.
+/// on a busy (or virtual) machine, far longer than the limit. Spinners leave one CPU to the
+/// collector: past that, a waiter sleeps. A wait without a limit boosts a starved collector
+/// (see [`wait_for`]).
 pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
     if on_collector_thread() {
         return;
     }
-    let mut c = CONTROL.lock();
-    let running = c.started + u64::from(c.requested);
     let _parked = crate::park::park();
     if let Some(limit) = limit {
-        drop(c);
         let deadline = Instant::now() + limit;
-        // Acquire: pairs with the collector's Release store of `COMPLETED`.
-        while COMPLETED.load(Ordering::Acquire) < running && Instant::now() < deadline {
-            std::thread::yield_now();
+        if let Some(_spinner) = Spinner::enter() {
+            // The caller has just requested a cycle: wait for one more to complete (without
+            // the lock, which the collector may hold while preempted).
+            // Acquire: pairs with the collector's Release store of `COMPLETED`.
+            let target = COMPLETED.load(Ordering::Acquire) + 1;
+            while COMPLETED.load(Ordering::Acquire) < target && Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            return;
         }
-        return;
     }
-    while c.completed < running {
-        PROGRESS.wait(&mut c);
+    let mut c = CONTROL.lock();
+    let running = c.started + u64::from(c.requested);
+    match limit {
+        Some(limit) => {
+            let deadline = Instant::now() + limit;
+            while c.completed < running {
+                if PROGRESS.wait_until(&mut c, deadline).timed_out() {
+                    return;
+                }
+            }
+        }
+        None => wait_for(&mut c, running),
+    }
+}
+
+/// Threads spinning in `wait_for_cycle_end`. `Relaxed`: a heuristic bound.
+static SPINNERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A thread's place among the spinners.
+struct Spinner;
+
+impl Spinner {
+    /// Takes a place if spinning leaves a CPU to the collector.
+    fn enter() -> Option<Spinner> {
+        static CPUS: OnceLock<usize> = OnceLock::new();
+        let cpus =
+            *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let previous = SPINNERS.fetch_add(1, Ordering::Relaxed);
+        if previous + 1 < cpus {
+            Some(Spinner)
+        } else {
+            SPINNERS.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        SPINNERS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -109,13 +160,42 @@ pub(crate) fn collect() {
     c.forced = true;
     PROGRESS.notify_all();
     let _parked = crate::park::park();
+    wait_for(&mut c, target);
+}
+
+/// How often a blocked thread checks that the collector is not starved.
+const STARVATION_CHECK: Duration = Duration::from_millis(10);
+
+/// Blocks until `target` cycles have completed. If the collector got less than half a CPU
+/// over a check interval, boosts it (see [`priority`]): its CPU time is then guaranteed even
+/// if other threads keep every CPU busy.
+fn wait_for(c: &mut MutexGuard<'_, Control>, target: u64) {
+    let Some(mut cpu) = priority::collector_cpu_time() else {
+        while c.completed < target {
+            PROGRESS.wait(c);
+        }
+        return;
+    };
+    let mut since = Instant::now();
     while c.completed < target {
-        PROGRESS.wait(&mut c);
+        if !PROGRESS.wait_until(c, since + STARVATION_CHECK).timed_out() {
+            continue;
+        }
+        let now_cpu = priority::collector_cpu_time().unwrap_or(cpu);
+        if (now_cpu.saturating_sub(cpu)) * 2 < since.elapsed() {
+            let _boost = priority::boost();
+            while c.completed < target {
+                PROGRESS.wait(c);
+            }
+            return;
+        }
+        (cpu, since) = (now_cpu, Instant::now());
     }
 }
 
 fn collector_loop() {
     IS_COLLECTOR.with(|c| c.set(true));
+    priority::init();
     let mut snapshot = ObjList::new();
     let mut grey = Vec::new();
     loop {
@@ -126,8 +206,11 @@ fn collector_loop() {
             }
             c.requested = false;
             c.started += 1;
+            // Release: pairs with the Acquire load in `request_cycle`.
+            STARTED.store(c.started, Ordering::Release);
             std::mem::take(&mut c.forced)
         };
+        priority::cycle_start();
         run_cycle(&mut snapshot, &mut grey, forced);
         {
             let mut c = CONTROL.lock();

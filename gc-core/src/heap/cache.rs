@@ -6,9 +6,8 @@ use super::list::ObjList;
 use super::log::ThreadLog;
 use super::ObjPtr;
 use crate::collector::pacer;
-use crate::primitive::{global, local, AtomicU64, Mutex, Ordering};
+use crate::primitive::{self, global, local, Arc, AtomicU64, Mutex, Ordering};
 use std::cell::Cell;
-use std::sync::Arc;
 
 /// A thread's log and its totals.
 #[derive(Default)]
@@ -116,7 +115,7 @@ pub(crate) fn drain_into(into: &mut ObjList) {
         }
         // Acquire: pairs with the Release decrement of the exited thread's `Arc` drop, after
         // its last log entries and totals (`strong_count` loads `Relaxed`).
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        primitive::fence(Ordering::Acquire);
         l.log.drain_into(into);
         orphans.alloc_bytes += l.alloc_bytes.load(Ordering::Relaxed);
         orphans.alloc_objects += l.alloc_objects.load(Ordering::Relaxed);
