@@ -7,7 +7,8 @@
 //! - [`GcWeak<T>`], [`GcGlobal<T>`], [`add_cleanup`]: weak references, static roots, and
 //!   cleanups that run after an object dies.
 //! - Go's knobs: [`collect`] (`runtime.GC`), [`keep_alive`], [`set_gc_percent`] (`GOGC`),
-//!   [`set_memory_limit`] (`GOMEMLIMIT`), [`stats`] (`ReadMemStats`), and a gctrace line.
+//!   [`set_memory_limit`] (`GOMEMLIMIT`), [`stats`] (`ReadMemStats`), and a gctrace line;
+//!   [`set_low_latency`] trades CPU for shorter mutator pauses (on by default).
 //!
 //! A background collector thread marks and sweeps while your threads run: no stack scanning,
 //! no stop-the-world marking. Roots are inferred: every handle counts itself in its object, a
@@ -106,6 +107,26 @@ pub use weak::GcWeak;
 /// ```
 pub fn set_gc_percent(percent: i64) -> i64 {
     collector::pacer::set_percent(percent)
+}
+
+/// Chooses between short mutator pauses (on, the default, or `GC_LOW_LATENCY=1`) and less
+/// CPU spent by the collector (off, or `GC_LOW_LATENCY=0`); returns the previous setting.
+///
+/// On: the collector thread runs at idle CPU priority where the system lets it (Linux, with
+/// the privilege to raise it back: root or an `RLIMIT_NICE` of 20), like Go's idle mark
+/// workers, so it never preempts a mutator; it is raised back when the heap passes 1.5 times
+/// its goal or a waiting thread finds it starved. An allocating thread that must wait for the
+/// collector (past the heap goal) spins instead of sleeping, since waking a sleeping thread can
+/// take milliseconds. Off: the collector runs at normal priority and such waits sleep, which
+/// leaves more CPU to other work.
+///
+/// ```
+/// let was = gc_core::set_low_latency(false);
+/// assert!(was);
+/// gc_core::set_low_latency(was);
+/// ```
+pub fn set_low_latency(on: bool) -> bool {
+    collector::pacer::set_low_latency(on)
 }
 
 /// Turns the per-cycle gctrace line on stderr on or off, like setting `GC_TRACE=1` (Go's

@@ -57,14 +57,6 @@ pub(crate) fn sc_fence() {
     loom::sync::atomic::fence(Ordering::SeqCst);
 }
 
-/// A memory fence (loom's under loom).
-pub(crate) fn fence(order: Ordering) {
-    #[cfg(not(loom))]
-    std::sync::atomic::fence(order);
-    #[cfg(loom)]
-    loom::sync::atomic::fence(order);
-}
-
 /// Gives other threads a chance to run (inside a spin loop).
 pub(crate) fn yield_now() {
     #[cfg(not(loom))]

@@ -162,15 +162,14 @@ fn collect_while_holding_a_cell() {
     });
 }
 
-/// The allocation log: blocks logged by a thread while the collector drains its log (across a
-/// chunk boundary) are each swept exactly once: none is lost, none is taken twice.
+/// Allocation lists: blocks a thread allocates while the collector drains its list (and after
+/// the thread has exited) are each swept exactly once: none is lost, none is taken twice.
 #[test]
-fn allocation_log_drained_while_a_thread_allocates() {
+fn allocation_list_drained_while_a_thread_allocates() {
     loom::model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         let d2 = Arc::clone(&drops);
         let t = thread::spawn(move || {
-            // Five blocks: the log's chunks hold four under loom, so one fills and moves.
             for i in 0..5 {
                 drop(leaf(i, &d2));
             }

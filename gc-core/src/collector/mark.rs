@@ -14,7 +14,7 @@ use std::ptr::NonNull;
 /// holds).
 pub(crate) fn count(snapshot: &ObjList, epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Count, epoch);
-    for o in snapshot.iter() {
+    snapshot.for_each(|o| {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         if h.vtable.holds_handles && !h.is_marked(epoch) {
@@ -25,13 +25,13 @@ pub(crate) fn count(snapshot: &ObjList, epoch: u32) {
                 unsafe { (h.vtable.trace)(o.0, &mut tracer) };
             }));
         }
-    }
+    });
 }
 
 /// Root phase: an object with more handles than were found inside the heap is held from
 /// outside (a local, a global, another thread, a frame): shade it.
 pub(crate) fn roots(snapshot: &ObjList, epoch: u32, grey: &mut Vec<NonNull<Header>>) {
-    for o in snapshot.iter() {
+    snapshot.for_each(|o| {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
         // SeqCst: pairs with the mutators' SeqCst updates of `strong` (see `Header::strong`).
@@ -39,7 +39,7 @@ pub(crate) fn roots(snapshot: &ObjList, epoch: u32, grey: &mut Vec<NonNull<Heade
         if h.strong.load(Ordering::SeqCst) > h.internal_count(epoch) && h.try_shade(epoch) {
             grey.push(o.0);
         }
-    }
+    });
 }
 
 /// A `Trace` impl panicked while marking: some handles were never reported, so this cycle

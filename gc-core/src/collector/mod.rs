@@ -15,7 +15,7 @@ mod inline;
 pub(crate) mod mark;
 pub(crate) mod pacer;
 #[cfg(not(loom))]
-mod priority;
+pub(crate) mod priority;
 pub(crate) mod state;
 pub(crate) mod sweep;
 #[cfg(not(loom))]

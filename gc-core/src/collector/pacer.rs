@@ -56,6 +56,10 @@ global! {
     /// gctrace on (`GC_TRACE=1`). `Relaxed`: a flag read once per cycle.
     static TRACE: AtomicBool = AtomicBool::new(false);
 }
+global! {
+    /// Low-latency mode (`GC_LOW_LATENCY`, default on). `Relaxed`: a policy flag.
+    static LOW_LATENCY: AtomicBool = AtomicBool::new(true);
+}
 
 /// Reads `GC_PERCENT`, `GC_MEMORY_LIMIT` and `GC_TRACE` once, at first use of the heap.
 pub(crate) fn init_from_env() {
@@ -78,6 +82,13 @@ pub(crate) fn init_from_env() {
         }
         if let Ok(v) = std::env::var("GC_TRACE") {
             TRACE.store(v.trim() == "1", Ordering::Relaxed);
+        }
+        if let Ok(v) = std::env::var("GC_LOW_LATENCY") {
+            match v.trim() {
+                "1" | "on" => LOW_LATENCY.store(true, Ordering::Relaxed),
+                "0" | "off" => LOW_LATENCY.store(false, Ordering::Relaxed),
+                _ => eprintln!("gc: ignoring GC_LOW_LATENCY={v:?}: expected 1, 0, on or off"),
+            }
         }
         recompute_goal();
     });
@@ -113,6 +124,21 @@ pub(crate) fn parse_bytes(v: &str) -> Option<u64> {
 
 pub(crate) fn trace_enabled() -> bool {
     TRACE.load(Ordering::Relaxed)
+}
+
+/// True in low-latency mode (see [`crate::set_low_latency`]).
+#[cfg(not(loom))]
+pub(crate) fn low_latency() -> bool {
+    LOW_LATENCY.load(Ordering::Relaxed)
+}
+
+/// Sets low-latency mode; returns the previous setting.
+pub(crate) fn set_low_latency(on: bool) -> bool {
+    init_from_env();
+    let old = LOW_LATENCY.swap(on, Ordering::Relaxed);
+    #[cfg(not(loom))]
+    super::priority::cycle_start();
+    old
 }
 
 /// Turns the gctrace line on or off; returns the previous setting.

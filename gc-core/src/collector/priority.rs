@@ -1,7 +1,7 @@
 //! The collector thread's CPU priority.
 //!
-//! Go runs mark workers on processors that would otherwise be idle. On Linux the collector
-//! thread does the same with the `SCHED_IDLE` policy: it runs whenever a CPU has nothing else
+//! Go runs mark workers on processors that would otherwise be idle. In low-latency mode (the
+//! default: see [`crate::set_low_latency`]) the collector thread on Linux does the same with the `SCHED_IDLE` policy: it runs whenever a CPU has nothing else
 //! to do, and a mutator thread (or anything else) that wants a CPU preempts it at once, and is
 //! placed on the collector's CPU rather than on a busy mutator's. A thread about to *block* on
 //! the collector (`collect()`, or an allocation at twice the heap goal) boosts it back to the
@@ -14,7 +14,8 @@
 //! for the gate the collector holds (it was preempted in a phase change).
 //!
 //! Returning from `SCHED_IDLE` to the normal policy needs privilege (root, or an
-//! `RLIMIT_NICE` of at least 20). Without it the collector keeps the normal policy throughout.
+//! `RLIMIT_NICE` of at least 20). Without it, and with low-latency mode off, the collector
+//! keeps the normal policy throughout.
 
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -26,26 +27,50 @@ static COLLECTOR_TID: AtomicI32 = AtomicI32::new(0);
 /// The collector thread's CPU-time clock (valid while `COLLECTOR_TID` is set; stored first).
 static COLLECTOR_CLOCK: AtomicI32 = AtomicI32::new(0);
 
-/// Threads blocked on the collector, and whether it runs under the normal policy now.
-struct Boost {
+/// Threads blocked on the collector, and whether it runs at idle priority now.
+struct Policy {
     waiters: usize,
-    boosted: bool,
+    idle: bool,
 }
 
-static BOOST: Mutex<Boost> = Mutex::new(Boost {
+static POLICY: Mutex<Policy> = Mutex::new(Policy {
     waiters: 0,
-    boosted: false,
+    idle: false,
 });
 
 /// Called once on the collector thread before its first cycle.
 pub(crate) fn init() {
     #[cfg(target_os = "linux")]
     if let Some(clock) = linux::own_cpu_clock() {
-        if linux::may_restore_normal_policy() && linux::set_idle(true, 0) {
+        if linux::may_restore_normal_policy() {
             COLLECTOR_CLOCK.store(clock, Ordering::Relaxed);
             COLLECTOR_TID.store(linux::gettid(), Ordering::Relaxed);
+            cycle_start();
         }
     }
+}
+
+/// Moves the collector to idle priority or back; `p` is the locked policy.
+fn set(p: &mut Policy, idle: bool) {
+    let tid = COLLECTOR_TID.load(Ordering::Relaxed);
+    if tid == 0 || p.idle == idle {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    if linux::set_idle(idle, tid) {
+        p.idle = idle;
+    }
+}
+
+/// Called by the collector at the start of each cycle (and when the latency mode changes):
+/// lowers it in low-latency mode if no thread is blocked on it; raises it otherwise.
+pub(crate) fn cycle_start() {
+    if COLLECTOR_TID.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let mut p = POLICY.lock();
+    let idle = super::pacer::low_latency() && p.waiters == 0;
+    set(&mut p, idle);
 }
 
 /// The collector thread's CPU time so far, if its priority is managed.
@@ -59,55 +84,34 @@ pub(crate) fn collector_cpu_time() -> Option<std::time::Duration> {
     None
 }
 
-/// Called by the collector at the start of each cycle: lowers it again if no thread is blocked
-/// on it.
-pub(crate) fn cycle_start() {
-    let tid = COLLECTOR_TID.load(Ordering::Relaxed);
-    if tid == 0 {
-        return;
-    }
-    let mut b = BOOST.lock();
-    if b.waiters == 0 && b.boosted {
-        #[cfg(target_os = "linux")]
-        linux::set_idle(true, 0);
-        b.boosted = false;
-    }
-}
-
 /// Keeps the collector boosted while alive (see [`boost`]).
 pub(crate) struct Boosted(bool);
 
 /// Called by a thread blocked on the collector that found it starved: the collector runs under
 /// the normal policy until no thread is blocked on it and a new cycle starts.
 pub(crate) fn boost() -> Boosted {
-    let tid = COLLECTOR_TID.load(Ordering::Relaxed);
-    if tid == 0 {
+    if COLLECTOR_TID.load(Ordering::Relaxed) == 0 {
         return Boosted(false);
     }
-    BOOST.lock().waiters += 1;
-    boost_until_next_cycle();
+    let mut p = POLICY.lock();
+    p.waiters += 1;
+    set(&mut p, false);
     Boosted(true)
 }
 
 /// Boosts the collector until its next cycle starts (called when the heap is far past its
 /// goal, or when a barrier waited for the gate the collector holds).
 pub(crate) fn boost_until_next_cycle() {
-    let tid = COLLECTOR_TID.load(Ordering::Relaxed);
-    if tid == 0 {
+    if COLLECTOR_TID.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let mut b = BOOST.lock();
-    if !b.boosted {
-        #[cfg(target_os = "linux")]
-        linux::set_idle(false, tid);
-        b.boosted = true;
-    }
+    set(&mut POLICY.lock(), false);
 }
 
 impl Drop for Boosted {
     fn drop(&mut self) {
         if self.0 {
-            BOOST.lock().waiters -= 1;
+            POLICY.lock().waiters -= 1;
         }
     }
 }

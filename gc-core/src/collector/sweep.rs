@@ -40,7 +40,7 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         },
         &mut dead,
     );
-    for o in dead.iter() {
+    dead.for_each(|o| {
         // SAFETY: as above.
         let h = unsafe { o.0.as_ref() };
         weak::clear(h);
@@ -48,8 +48,8 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         // Release: nothing to publish to other threads (only this thread drops dead values),
         // but keeps the store ordered before the drops below.
         h.mark.store(DEAD, Ordering::Release);
-    }
-    for o in dead.iter() {
+    });
+    dead.for_each(|o| {
         // SAFETY: as above.
         let vt = unsafe { o.0.as_ref() }.vtable;
         // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
@@ -61,18 +61,18 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         if dropped.is_err() {
             out.drop_panics += 1;
         }
-    }
+    });
     // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
     // before the next cycle anyway.
     let cap = crate::collector::pacer::goal().max(64 << 20);
     let mut recycler = heap::blocks::Recycler::new(cap);
-    for o in dead.iter() {
+    dead.for_each(|o| {
         // SAFETY: as above.
         out.freed_bytes += unsafe { o.0.as_ref() }.vtable.layout.size() as u64;
         out.freed_objects += 1;
         // SAFETY: the value was dropped in the pass above and nothing refers to the block.
         unsafe { heap::free(o.0, &mut recycler) };
-    }
+    });
     recycler.finish();
     dead.clear();
     out

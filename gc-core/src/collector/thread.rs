@@ -80,10 +80,10 @@ pub(crate) fn request_cycle(forced: bool) {
 /// Waits until the cycle running or requested now (if any) has finished, or until `limit` has
 /// passed. No-op on the collector thread.
 ///
-/// A wait with a limit spins (yielding the CPU to any other runnable thread) instead of
-/// sleeping: a thread that sleeps gives up its CPU, and waking it again can take milliseconds
-/// on a busy (or virtual) machine, far longer than the limit. Spinners leave one CPU to the
-/// collector: past that, a waiter sleeps. A wait without a limit boosts a starved collector
+/// In low-latency mode a wait with a limit spins instead of sleeping: a thread that sleeps
+/// gives up its CPU, and waking it again can take milliseconds on a busy (or virtual) machine,
+/// far longer than the limit. Spinners leave one CPU to the collector: past that, a waiter
+/// sleeps. A wait without a limit boosts a starved collector
 /// (see [`wait_for`]).
 pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
     if on_collector_thread() {
@@ -98,7 +98,7 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
             // Acquire: pairs with the collector's Release store of `COMPLETED`.
             let target = COMPLETED.load(Ordering::Acquire) + 1;
             while COMPLETED.load(Ordering::Acquire) < target && Instant::now() < deadline {
-                std::thread::yield_now();
+                std::hint::spin_loop();
             }
             return;
         }
@@ -125,8 +125,11 @@ static SPINNERS: AtomicUsize = AtomicUsize::new(0);
 struct Spinner;
 
 impl Spinner {
-    /// Takes a place if spinning leaves a CPU to the collector.
+    /// Takes a place if in low-latency mode and spinning leaves a CPU to the collector.
     fn enter() -> Option<Spinner> {
+        if !pacer::low_latency() {
+            return None;
+        }
         static CPUS: OnceLock<usize> = OnceLock::new();
         let cpus =
             *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

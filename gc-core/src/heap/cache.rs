@@ -1,52 +1,45 @@
-//! Per-thread allocation logs: each thread appends its new blocks to its own log (no lock, no
-//! read-modify-write: see [`super::log`]), which the collector drains at the start of a cycle
-//! while the thread goes on allocating.
+//! Per-thread allocation lists: each thread appends its new blocks to its own list, which the
+//! collector drains at the start of a cycle by moving its chunks (the owner's lock is held for
+//! that move only, never for copying entries), so allocation does not serialise threads and
+//! the collector never holds an allocating thread for long.
 
 use super::list::ObjList;
-use super::log::ThreadLog;
 use super::ObjPtr;
 use crate::collector::pacer;
-use crate::primitive::{self, global, local, Arc, AtomicU64, Mutex, Ordering};
+use crate::primitive::{global, local, Arc, Mutex};
 use std::cell::Cell;
 
-/// A thread's log and its totals.
+/// Blocks a thread allocated since the collector last drained its list, and its totals.
 #[derive(Default)]
 pub(crate) struct ThreadList {
-    log: ThreadLog,
-    /// Bytes this thread ever allocated. Stored by the owner only (`Relaxed`: a statistic,
-    /// exact for the owner and after a join).
-    alloc_bytes: AtomicU64,
-    /// Objects this thread ever allocated (as above).
-    alloc_objects: AtomicU64,
+    objects: ObjList,
+    /// Bytes this thread ever allocated.
+    pub(crate) alloc_bytes: u64,
+    /// Objects this thread ever allocated.
+    pub(crate) alloc_objects: u64,
 }
+
+type Shared = Arc<Mutex<ThreadList>>;
 
 global! {
     /// Every thread's list, plus lists of exited threads not yet drained.
-    static LISTS: Mutex<Vec<Arc<ThreadList>>> = Mutex::new(Vec::new());
-}
-
-/// Blocks allocated while a thread's thread-locals were being torn down, and the totals of
-/// exited threads.
-#[derive(Default)]
-struct Orphans {
-    objects: ObjList,
-    alloc_bytes: u64,
-    alloc_objects: u64,
+    static LISTS: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
 }
 
 global! {
-    static ORPHANS: Mutex<Orphans> = Mutex::new(Orphans {
-        objects: ObjList::new(),
-        alloc_bytes: 0,
-        alloc_objects: 0,
-    });
+    /// Blocks allocated while a thread's thread-locals were being torn down.
+static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
+    objects: ObjList::new(),
+    alloc_bytes: 0,
+    alloc_objects: 0,
+});
 }
 
 /// Bytes allocated by this thread and not yet reported to the pacer.
 const FLUSH_BYTES: usize = 64 * 1024;
 
 struct Local {
-    list: Arc<ThreadList>,
+    list: Shared,
     unflushed: Cell<usize>,
 }
 
@@ -62,23 +55,21 @@ local! {
     static LOCAL: Local = {
         crate::collector::ensure_started();
         gc_stack::register_current_thread();
-        let list: Arc<ThreadList> = Arc::default();
+        let list: Shared = Arc::default();
         LISTS.lock().push(Arc::clone(&list));
         Local { list, unflushed: Cell::new(0) }
     };
 }
 
-/// Records a new block in the calling thread's log.
+/// Records a new block in the calling thread's list.
 pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     let on_thread = LOCAL.try_with(|local| {
-        let list = &*local.list;
-        // SAFETY: `LOCAL` is this thread's own, so this thread is the log's only writer.
-        unsafe { list.log.push(obj) };
-        // Relaxed load and store (not an RMW): only this thread writes the totals.
-        let b = list.alloc_bytes.load(Ordering::Relaxed);
-        list.alloc_bytes.store(b + bytes as u64, Ordering::Relaxed);
-        let n = list.alloc_objects.load(Ordering::Relaxed);
-        list.alloc_objects.store(n + 1, Ordering::Relaxed);
+        {
+            let mut list = local.list.lock();
+            list.objects.push(obj);
+            list.alloc_bytes += bytes as u64;
+            list.alloc_objects += 1;
+        }
         let unflushed = local.unflushed.get() + bytes;
         if unflushed >= FLUSH_BYTES {
             local.unflushed.set(0);
@@ -97,42 +88,41 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     }
 }
 
-/// Appends every block allocated so far to `into` and forgets lists of exited threads.
-/// Collector only. Allocating threads are never blocked by this.
+/// Moves every block allocated so far to the end of `into` and forgets lists of exited
+/// threads. Collector only. Each thread's lock is held only to move its chunks, not to copy
+/// its entries.
 pub(crate) fn drain_into(into: &mut ObjList) {
     let mut lists = LISTS.lock();
     for list in lists.iter() {
-        list.log.drain_into(into);
+        into.append(&mut list.lock().objects);
     }
-    let mut orphans = ORPHANS.lock();
-    into.append(&mut orphans.objects);
-    // A list whose thread has exited is referenced only from here. Its last blocks (logged
+    into.append(&mut ORPHANS.lock().objects);
+    // A list whose thread has exited is referenced only from here. Its last blocks (allocated
     // after the loop above) join the snapshot and its totals move to the orphans, so
     // `totals()` keeps counting them.
     lists.retain(|l| {
         if Arc::strong_count(l) > 1 {
             return true;
         }
-        // Acquire: pairs with the Release decrement of the exited thread's `Arc` drop, after
-        // its last log entries and totals (`strong_count` loads `Relaxed`).
-        primitive::fence(Ordering::Acquire);
-        l.log.drain_into(into);
-        orphans.alloc_bytes += l.alloc_bytes.load(Ordering::Relaxed);
-        orphans.alloc_objects += l.alloc_objects.load(Ordering::Relaxed);
+        let mut l = l.lock();
+        into.append(&mut l.objects);
+        let mut o = ORPHANS.lock();
+        o.alloc_bytes += l.alloc_bytes;
+        o.alloc_objects += l.alloc_objects;
         false
     });
 }
 
-/// Total (bytes, objects) ever allocated: exact for the calling thread's own allocations and
-/// for threads it has joined.
+/// Total (bytes, objects) ever allocated, exact at the time of the call.
 pub(crate) fn totals() -> (u64, u64) {
     let lists = LISTS.lock();
     let o = ORPHANS.lock();
     let (mut bytes, mut objects) = (o.alloc_bytes, o.alloc_objects);
     drop(o);
     for l in lists.iter() {
-        bytes += l.alloc_bytes.load(Ordering::Relaxed);
-        objects += l.alloc_objects.load(Ordering::Relaxed);
+        let l = l.lock();
+        bytes += l.alloc_bytes;
+        objects += l.alloc_objects;
     }
     (bytes, objects)
 }

@@ -4,7 +4,6 @@ pub(crate) mod blocks;
 pub(crate) mod cache;
 pub(crate) mod header;
 pub(crate) mod list;
-pub(crate) mod log;
 
 use crate::collector::state;
 use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
