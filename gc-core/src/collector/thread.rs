@@ -98,7 +98,7 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
             // Acquire: pairs with the collector's Release store of `COMPLETED`.
             let target = COMPLETED.load(Ordering::Acquire) + 1;
             while COMPLETED.load(Ordering::Acquire) < target && Instant::now() < deadline {
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
             return;
         }
