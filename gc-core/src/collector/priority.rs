@@ -20,11 +20,13 @@
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-/// The collector's thread id while it may be lowered (0: priorities are not managed).
-/// `Relaxed`: set once, before the collector takes its first request.
+/// The collector's thread id while it may be lowered (0: priorities are not managed). Set once
+/// (`Release`, after `COLLECTOR_CLOCK`; pairs with the `Acquire` load in
+/// `collector_cpu_time`); elsewhere `Relaxed`: a stale 0 only skips a priority change.
 static COLLECTOR_TID: AtomicI32 = AtomicI32::new(0);
 
-/// The collector thread's CPU-time clock (valid while `COLLECTOR_TID` is set; stored first).
+/// The collector thread's CPU-time clock, valid once `COLLECTOR_TID` is set (`Relaxed`:
+/// ordered by `COLLECTOR_TID`'s `Release` store and `Acquire` load).
 static COLLECTOR_CLOCK: AtomicI32 = AtomicI32::new(0);
 
 /// Threads blocked on the collector, and whether it runs at idle priority now.
@@ -44,7 +46,8 @@ pub(crate) fn init() {
     if let Some(clock) = linux::own_cpu_clock() {
         if linux::may_restore_normal_policy() {
             COLLECTOR_CLOCK.store(clock, Ordering::Relaxed);
-            COLLECTOR_TID.store(linux::gettid(), Ordering::Relaxed);
+            // Release: pairs with the Acquire load in `collector_cpu_time`.
+            COLLECTOR_TID.store(linux::gettid(), Ordering::Release);
             cycle_start();
         }
     }
@@ -75,7 +78,8 @@ pub(crate) fn cycle_start() {
 
 /// The collector thread's CPU time so far, if its priority is managed.
 pub(crate) fn collector_cpu_time() -> Option<std::time::Duration> {
-    if COLLECTOR_TID.load(Ordering::Relaxed) == 0 {
+    // Acquire: pairs with the Release store in `init`, so the clock read below is set.
+    if COLLECTOR_TID.load(Ordering::Acquire) == 0 {
         return None;
     }
     #[cfg(target_os = "linux")]

@@ -64,7 +64,8 @@ pub(crate) fn ensure_started() {
 /// the pacer again when that cycle ends.
 pub(crate) fn request_cycle(forced: bool) {
     ensure_started();
-    // Acquire: pairs with the Release stores under the lock; a stale view only takes the lock.
+    // Acquire: pairs with the Release stores under the lock. A stale view either takes the
+    // lock needlessly or drops this automatic request, which the next 64 KiB batch repeats.
     if !forced && STARTED.load(Ordering::Acquire) > COMPLETED.load(Ordering::Acquire) {
         return;
     }
