@@ -101,10 +101,10 @@ impl Tracer {
 
     /// Called by `Gc<T>`'s `Trace` impl for each handle.
     pub(crate) fn edge(&mut self, target: NonNull<Header>) {
-        // SAFETY: the handle being reported exists (it is inside a snapshot object the collector
-        // is tracing, or inside a cell the calling mutator holds for its barrier), and an object
-        // with a handle is not freed: the collector frees only objects left white when marking
-        // ends, and every handle's target is reached, rooted or shaded by then.
+        // The handle being reported exists (it is inside a snapshot object the collector is
+        // tracing, or inside a cell the calling mutator holds for its barrier). SAFETY: an
+        // object with a handle is not freed: the collector frees only objects left white when
+        // marking ends, and every handle's target is reached, rooted or shaded by then.
         let header = unsafe { target.as_ref() };
         match self.mode {
             TraceMode::Count => header.count_internal(self.epoch),
