@@ -112,8 +112,27 @@ mod recycling {
     // SAFETY: a free block is plain memory owned by whoever holds the `Block`.
     unsafe impl Send for Block {}
 
-    /// Full batches of free blocks, per class.
-    static CENTRAL: [Mutex<Vec<Vec<Block>>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+    /// One class's share of the central pool.
+    struct Central {
+        /// Full batches of free blocks.
+        full: Vec<Vec<Block>>,
+        /// Empty batch vectors, handed back by allocating threads for the sweeper to refill:
+        /// a vector is never freed by a thread other than the one that allocated it, which
+        /// would take that thread's allocator arena lock (and, if that thread is preempted
+        /// while holding it, stall for milliseconds).
+        spare: Vec<Vec<Block>>,
+    }
+
+    /// Most spare vectors kept per class.
+    const MAX_SPARE: usize = 64;
+
+    /// The central pool, per class.
+    static CENTRAL: [Mutex<Central>; CLASSES] = [const {
+        Mutex::new(Central {
+            full: Vec::new(),
+            spare: Vec::new(),
+        })
+    }; CLASSES];
 
     /// The calling thread's free blocks, per class.
     struct Local([Vec<Block>; CLASSES]);
@@ -123,7 +142,7 @@ mod recycling {
         fn drop(&mut self) {
             for (class, blocks) in self.0.iter_mut().enumerate() {
                 if !blocks.is_empty() {
-                    CENTRAL[class].lock().push(std::mem::take(blocks));
+                    CENTRAL[class].lock().full.push(std::mem::take(blocks));
                 }
             }
         }
@@ -144,8 +163,12 @@ mod recycling {
             let mut l = l.borrow_mut();
             let blocks = &mut l.0[class];
             if blocks.is_empty() {
-                if let Some(batch) = CENTRAL[class].lock().pop() {
-                    *blocks = batch;
+                let mut central = CENTRAL[class].lock();
+                if let Some(mut batch) = central.full.pop() {
+                    std::mem::swap(blocks, &mut batch);
+                    if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
+                        central.spare.push(batch);
+                    }
                 }
             }
             blocks.pop()
@@ -174,6 +197,7 @@ mod recycling {
                     let size = class_layout(c).size() as u64;
                     CENTRAL[c]
                         .lock()
+                        .full
                         .iter()
                         .map(|b| b.len() as u64 * size)
                         .sum::<u64>()
@@ -200,7 +224,10 @@ mod recycling {
             let Some(p) = NonNull::new(p) else { return };
             let blocks = &mut self.pending[class];
             if blocks.capacity() == 0 {
-                blocks.reserve_exact(BATCH);
+                match CENTRAL[class].lock().spare.pop() {
+                    Some(spare) => *blocks = spare,
+                    None => blocks.reserve_exact(BATCH),
+                }
             }
             blocks.push(Block(p));
             if blocks.len() == BATCH {
@@ -214,7 +241,7 @@ mod recycling {
             let bytes = batch.len() as u64 * layout.size() as u64;
             if self.pooled + bytes <= self.cap_bytes {
                 self.pooled += bytes;
-                CENTRAL[class].lock().push(batch);
+                CENTRAL[class].lock().full.push(batch);
             } else {
                 for b in batch {
                     // SAFETY: each block was allocated at its class layout and is dead.

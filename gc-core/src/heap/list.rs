@@ -33,12 +33,14 @@ fn recycle(mut chunk: Vec<ObjPtr>) {
     POOL.lock().push(chunk);
 }
 
-/// Frees spare chunks past `keep` (the collector calls this once per cycle, with about as
-/// many chunks as the next cycle will fill).
+/// Frees spare chunks past `keep` once the pool holds twice that many (the collector calls
+/// this once per cycle, with about as many chunks as the next cycle will fill). Freeing is
+/// rare on purpose: most chunks were allocated by other threads, and freeing them takes those
+/// threads' allocator arena locks.
 pub(crate) fn trim_pool(keep: usize) {
     let spare: Vec<Vec<ObjPtr>> = {
         let mut pool = POOL.lock();
-        if pool.len() <= keep {
+        if pool.len() <= keep.saturating_mul(2) {
             return;
         }
         pool.drain(keep..).collect()
