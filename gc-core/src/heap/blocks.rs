@@ -105,6 +105,7 @@ mod recycling {
     use std::alloc::Layout;
     use std::cell::RefCell;
     use std::ptr::NonNull;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// A free block.
     struct Block(NonNull<u8>);
@@ -126,6 +127,11 @@ mod recycling {
     /// Most spare vectors kept per class.
     const MAX_SPARE: usize = 64;
 
+    /// Bytes in full batches in the central pool. Added to by the sweeper, taken from by
+    /// allocating threads (`Relaxed`: a cap heuristic, read only to decide whether to keep a
+    /// batch).
+    static POOLED: AtomicU64 = AtomicU64::new(0);
+
     /// The central pool, per class.
     static CENTRAL: [Mutex<Central>; CLASSES] = [const {
         Mutex::new(Central {
@@ -142,6 +148,8 @@ mod recycling {
         fn drop(&mut self) {
             for (class, blocks) in self.0.iter_mut().enumerate() {
                 if !blocks.is_empty() {
+                    let bytes = blocks.len() as u64 * class_layout(class).size() as u64;
+                    POOLED.fetch_add(bytes, Ordering::Relaxed);
                     CENTRAL[class].lock().full.push(std::mem::take(blocks));
                 }
             }
@@ -163,8 +171,12 @@ mod recycling {
             let mut l = l.borrow_mut();
             let blocks = &mut l.0[class];
             if blocks.is_empty() {
-                let mut central = CENTRAL[class].lock();
+                // Never wait for the pool: if the sweeper holds it, take a block from the
+                // system allocator instead.
+                let mut central = CENTRAL[class].try_lock()?;
                 if let Some(mut batch) = central.full.pop() {
+                    let bytes = batch.len() as u64 * class_layout(class).size() as u64;
+                    POOLED.fetch_sub(bytes, Ordering::Relaxed);
                     std::mem::swap(blocks, &mut batch);
                     if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
                         central.spare.push(batch);
@@ -175,6 +187,7 @@ mod recycling {
         });
         match cached {
             Ok(Some(b)) => b.0.as_ptr(),
+            // Contended or empty pool, or thread-locals gone.
             _ => system_alloc(class_layout(class)),
         }
     }
@@ -184,28 +197,14 @@ mod recycling {
     /// to a cap in bytes; past the cap batches go back to the system allocator.
     pub(crate) struct Recycler {
         pending: Vec<Vec<Block>>,
-        /// Bytes in the central pool, as counted when this recycler started plus what it added.
-        pooled: u64,
         cap_bytes: u64,
     }
 
     impl Recycler {
         /// A recycler that keeps at most `cap_bytes` in the central pool.
         pub(crate) fn new(cap_bytes: u64) -> Recycler {
-            let pooled = (0..CLASSES)
-                .map(|c| {
-                    let size = class_layout(c).size() as u64;
-                    CENTRAL[c]
-                        .lock()
-                        .full
-                        .iter()
-                        .map(|b| b.len() as u64 * size)
-                        .sum::<u64>()
-                })
-                .sum();
             Recycler {
                 pending: std::iter::repeat_with(Vec::new).take(CLASSES).collect(),
-                pooled,
                 cap_bytes,
             }
         }
@@ -239,8 +238,8 @@ mod recycling {
         fn publish(&mut self, class: usize, batch: Vec<Block>) {
             let layout = class_layout(class);
             let bytes = batch.len() as u64 * layout.size() as u64;
-            if self.pooled + bytes <= self.cap_bytes {
-                self.pooled += bytes;
+            if POOLED.load(Ordering::Relaxed) + bytes <= self.cap_bytes {
+                POOLED.fetch_add(bytes, Ordering::Relaxed);
                 CENTRAL[class].lock().full.push(batch);
             } else {
                 for b in batch {
