@@ -8,6 +8,7 @@
 
 use crate::binary_trees as bt;
 use crate::Impl;
+use examples::GapHistogram;
 use std::time::{Duration, Instant};
 
 /// Small trees alive at once.
@@ -32,60 +33,9 @@ pub struct Report {
     pub p99_ns: u64,
 }
 
-/// Gaps in nanoseconds: 16 ns buckets below 64 us, then powers of two.
-struct Gaps {
-    fine: Vec<u64>,
-    coarse: [u64; 64],
-    max: u64,
-    count: u64,
-}
-
-const FINE_NS: u64 = 16;
-const FINE_BUCKETS: usize = 4096;
-
-impl Gaps {
-    fn new() -> Gaps {
-        Gaps {
-            fine: vec![0; FINE_BUCKETS],
-            coarse: [0; 64],
-            max: 0,
-            count: 0,
-        }
-    }
-
-    fn record(&mut self, ns: u64) {
-        self.count += 1;
-        self.max = self.max.max(ns);
-        let b = (ns / FINE_NS) as usize;
-        if b < FINE_BUCKETS {
-            self.fine[b] += 1;
-        } else {
-            self.coarse[(64 - ns.leading_zeros()) as usize] += 1;
-        }
-    }
-
-    fn quantile(&self, q: f64) -> u64 {
-        let target = (self.count as f64 * q).ceil() as u64;
-        let mut seen = 0;
-        for (i, &c) in self.fine.iter().enumerate() {
-            seen += c;
-            if seen >= target {
-                return (i as u64 + 1) * FINE_NS;
-            }
-        }
-        for (i, &c) in self.coarse.iter().enumerate() {
-            seen += c;
-            if seen >= target {
-                return (1u64 << i).min(self.max);
-            }
-        }
-        self.max
-    }
-}
-
 /// The mutator loop: `step(i)` does step `i` and returns the nodes it checked.
 fn measure(live_objects: u64, time: Duration, mut step: impl FnMut(usize) -> u64) -> Report {
-    let mut gaps = Gaps::new();
+    let mut gaps = GapHistogram::new();
     let mut checksum = 0;
     let start = Instant::now();
     let mut last = start;
@@ -104,7 +54,7 @@ fn measure(live_objects: u64, time: Duration, mut step: impl FnMut(usize) -> u64
         live_objects,
         steps,
         checksum,
-        max_gap_ns: gaps.max,
+        max_gap_ns: gaps.max(),
         p999_ns: gaps.quantile(0.999),
         p99_ns: gaps.quantile(0.99),
     }
@@ -191,7 +141,7 @@ mod tests {
             if let Some(r) = run(imp, 8, Duration::from_millis(5)) {
                 assert_eq!(r.live_objects, 511, "{}", imp.name());
                 assert_eq!(r.checksum, r.steps * 7, "{}", imp.name());
-                assert!(r.p99_ns <= r.max_gap_ns.max(FINE_NS), "{}", imp.name());
+                assert!(r.p99_ns <= r.max_gap_ns, "{}", imp.name());
             }
         }
     }

@@ -13,6 +13,7 @@
 //!
 //! `cargo run --release --example pauses [-- 1,4,16 [seconds]]`
 
+use examples::GapHistogram;
 use gc_core::{collect, set_gc_percent, stats, Gc, GcCell, GcGlobal, Trace};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,14 +32,10 @@ struct Small {
 
 static LIVE: GcGlobal<Node> = GcGlobal::new();
 
-/// Gaps in nanoseconds, bucketed: exact below 64 us (1 ns resolution would be wasteful:
-/// 16 ns buckets), then powers of two.
+/// Gaps between steps, and which of them the operating system caused.
 #[derive(Clone)]
 struct Gaps {
-    fine: Vec<u64>,
-    coarse: [u64; 40],
-    max: u64,
-    count: u64,
+    hist: GapHistogram,
     /// Longest gap without an involuntary context switch.
     own_max: u64,
     /// Gaps over 1 ms: (not preempted, preempted).
@@ -69,16 +66,10 @@ fn involuntary_switches() -> i64 {
     0
 }
 
-const FINE_NS: u64 = 16;
-const FINE_BUCKETS: usize = 4096; // 64 us
-
 impl Gaps {
     fn new() -> Gaps {
         Gaps {
-            fine: vec![0; FINE_BUCKETS],
-            coarse: [0; 40],
-            max: 0,
-            count: 0,
+            hist: GapHistogram::new(),
             own_max: 0,
             over_1ms: (0, 0),
             switches: involuntary_switches(),
@@ -86,8 +77,7 @@ impl Gaps {
     }
     /// Records a gap; returns true if it made a system call (to check for preemption).
     fn record(&mut self, ns: u64) -> bool {
-        self.count += 1;
-        self.max = self.max.max(ns);
+        self.hist.record(ns);
         let checked = ns > CHECK_NS;
         let mut preempted = false;
         if checked {
@@ -105,30 +95,7 @@ impl Gaps {
                 self.over_1ms.0 += 1;
             }
         }
-        let b = (ns / FINE_NS) as usize;
-        if b < FINE_BUCKETS {
-            self.fine[b] += 1;
-        } else {
-            self.coarse[(64 - ns.leading_zeros()) as usize] += 1;
-        }
         checked
-    }
-    fn quantile(&self, q: f64) -> u64 {
-        let target = (self.count as f64 * q).ceil() as u64;
-        let mut seen = 0;
-        for (i, &c) in self.fine.iter().enumerate() {
-            seen += c;
-            if seen >= target {
-                return (i as u64 + 1) * FINE_NS;
-            }
-        }
-        for (i, &c) in self.coarse.iter().enumerate() {
-            seen += c;
-            if seen >= target {
-                return 1 << i;
-            }
-        }
-        self.max
     }
 }
 
@@ -258,10 +225,10 @@ fn main() {
                 mode,
                 rate / 1e6,
                 r.cycles,
-                us(r.gaps.quantile(0.5)),
-                us(r.gaps.quantile(0.99)),
-                us(r.gaps.quantile(0.999)),
-                us(r.gaps.max),
+                us(r.gaps.hist.quantile(0.5)),
+                us(r.gaps.hist.quantile(0.99)),
+                us(r.gaps.hist.quantile(0.999)),
+                us(r.gaps.hist.max()),
                 us(r.gaps.own_max),
                 r.gaps.over_1ms.0,
                 r.gaps.over_1ms.1,

@@ -180,6 +180,10 @@ mod recycling {
                     std::mem::swap(blocks, &mut batch);
                     if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
                         central.spare.push(batch);
+                    } else {
+                        // Freed after the pool is unlocked.
+                        drop(central);
+                        drop(batch);
                     }
                 }
             }
