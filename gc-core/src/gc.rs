@@ -40,7 +40,7 @@ unsafe impl<T: Send + Sync> Send for Gc<T> {}
 unsafe impl<T: Send + Sync> Sync for Gc<T> {}
 
 /// Counts beyond this abort the process, as `Arc` does: a leaked count must never wrap.
-const MAX_STRONG: usize = isize::MAX as usize;
+pub(crate) const MAX_STRONG: usize = isize::MAX as usize;
 
 impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// Moves `value` onto the heap and returns the first handle to it.
@@ -161,9 +161,14 @@ impl<T: 'static> Drop for Gc<T> {
             // Acquire pairs with nothing cross-thread today: the sweeper set DEAD itself.
             return;
         }
-        // SeqCst: pairs with the collector's root-phase load of `strong`.
-        h.strong.fetch_sub(1, Ordering::SeqCst);
+        // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
+        // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
+        let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
         crate::primitive::sc_fence();
+        if last {
+            // SAFETY: this was the last handle: the count went from one to zero.
+            unsafe { heap::reclaim::last_handle_dropped(self.header_ptr()) };
+        }
     }
 }
 

@@ -31,7 +31,8 @@ pub struct GcStats {
     pub total_alloc_bytes: u64,
     /// Blocks ever allocated.
     pub total_alloc_objects: u64,
-    /// Bytes ever freed by the sweeper.
+    /// Bytes ever freed: by the sweeper, or at once when the last handle to an object was
+    /// dropped by the thread that allocated it before any cycle took it.
     pub total_freed_bytes: u64,
     /// Blocks ever freed.
     pub total_freed_objects: u64,
@@ -65,7 +66,7 @@ pub struct GcStats {
     pub stack_bytes: u64,
     /// Threads currently registered with the heap.
     pub threads: usize,
-    /// Values whose `Drop` panicked while being swept.
+    /// Values whose `Drop` panicked while being freed (the panic is caught and counted).
     pub drop_panics: u64,
 }
 
@@ -158,14 +159,16 @@ pub fn stats() -> GcStats {
     let rec = record();
     // Read the collector's totals first, under its record lock, then the allocation totals:
     // a block is counted as allocated before it can be freed, so alloc >= freed holds.
-    let (alloc_bytes, alloc_objects) = cache::totals();
+    let t = cache::totals();
+    let freed_bytes = rec.freed_bytes + t.freed_bytes;
+    let freed_objects = rec.freed_objects + t.freed_objects;
     GcStats {
-        heap_live_bytes: alloc_bytes - rec.freed_bytes,
-        heap_objects: alloc_objects - rec.freed_objects,
-        total_alloc_bytes: alloc_bytes,
-        total_alloc_objects: alloc_objects,
-        total_freed_bytes: rec.freed_bytes,
-        total_freed_objects: rec.freed_objects,
+        heap_live_bytes: t.alloc_bytes - freed_bytes,
+        heap_objects: t.alloc_objects - freed_objects,
+        total_alloc_bytes: t.alloc_bytes,
+        total_alloc_objects: t.alloc_objects,
+        total_freed_bytes: freed_bytes,
+        total_freed_objects: freed_objects,
         next_gc: pacer::goal(),
         last_marked_bytes: rec.last_marked_bytes,
         num_gc: rec.num_gc,

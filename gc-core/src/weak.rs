@@ -87,7 +87,26 @@ impl<T: 'static> GcWeak<T> {
         let header = unsafe { h.as_ref() };
         // SeqCst: pairs with the collector's root-phase load of `strong`. Incrementing before
         // reading the phase means an upgrade that reads Idle is counted by the next root phase.
-        header.strong.fetch_add(1, Ordering::SeqCst);
+        // A zero count is never raised: the thread that dropped the last handle may be freeing
+        // the object (it clears this slot, under its lock, before it frees).
+        let mut count = header.strong.load(Ordering::SeqCst);
+        loop {
+            if count == 0 {
+                return None;
+            }
+            if count >= crate::gc::MAX_STRONG {
+                std::process::abort();
+            }
+            match header.strong.compare_exchange_weak(
+                count,
+                count + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => break,
+                Err(now) => count = now,
+            }
+        }
         crate::primitive::sc_fence();
         let alive = barrier::with_stable_state(|s| match s.phase() {
             Phase::Idle => true,

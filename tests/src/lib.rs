@@ -119,3 +119,35 @@ impl GraphNode {
         );
     }
 }
+
+/// An object that holds a handle to itself: once its last outside handle is dropped it is
+/// garbage that only a collection cycle can free (a drop of the last handle frees acyclic
+/// garbage at once).
+pub struct SelfCycle {
+    _payload: [u64; 8],
+    me: gc_core::GcCell<Option<gc_core::Gc<SelfCycle>>>,
+}
+
+// SAFETY: `me` is the only field holding handles, traced through its cell.
+unsafe impl gc_core::Trace for SelfCycle {
+    fn trace(&self, t: &mut gc_core::Tracer) {
+        self.me.trace(t)
+    }
+}
+
+/// Allocates one [`SelfCycle`] and drops the outside handle; returns the block's payload size
+/// in bytes (headers excluded).
+///
+/// ```
+/// let before = gc_core::stats().total_alloc_objects;
+/// tests::cyclic_garbage();
+/// assert!(gc_core::stats().total_alloc_objects > before);
+/// ```
+pub fn cyclic_garbage() -> usize {
+    let g = gc_core::Gc::new(SelfCycle {
+        _payload: [0; 8],
+        me: gc_core::GcCell::new(None),
+    });
+    *g.me.borrow_mut() = Some(g.clone());
+    std::mem::size_of::<SelfCycle>()
+}

@@ -31,17 +31,42 @@ fn a_panicking_drop_while_sweeping_is_counted_and_sweeping_goes_on() {
     let drops = DropCounter::new();
     let kept = Gc::new(vec![1, 2, 3]);
     let panics_before = stats().drop_panics;
-    for i in 0..10 {
-        drop(Gc::new(WithBomb {
-            _bomb: Bomb(i == 3),
-            _token: drops.token(),
-        }));
-    }
+    let bombs: Vec<_> = (0..10)
+        .map(|i| {
+            Gc::new(WithBomb {
+                _bomb: Bomb(i == 3),
+                _token: drops.token(),
+            })
+        })
+        .collect();
+    // A cycle takes them into its snapshot: from then on the collector frees them.
+    collect();
+    drop(bombs);
+    assert_eq!(drops.dropped(), 0, "left to the collector");
     collect();
     assert_eq!(drops.dropped(), 10, "every dead value was dropped");
     assert!(stats().drop_panics > panics_before);
     collect();
     assert_eq!(*kept, vec![1, 2, 3]);
+    let after = Gc::new(7);
+    collect();
+    assert_eq!(*after, 7, "the heap keeps working");
+}
+
+#[test]
+fn a_panicking_drop_of_a_last_handle_is_counted_and_does_not_unwind() {
+    let drops = DropCounter::new();
+    let panics_before = stats().drop_panics;
+    for i in 0..10 {
+        // Freed at once: the last handle is dropped before any cycle takes the block.
+        drop(Gc::new(WithBomb {
+            _bomb: Bomb(i == 3),
+            _token: drops.token(),
+        }));
+    }
+    assert!(stats().drop_panics > panics_before);
+    collect();
+    assert_eq!(drops.dropped(), 10, "every value was dropped");
     let after = Gc::new(7);
     collect();
     assert_eq!(*after, 7, "the heap keeps working");

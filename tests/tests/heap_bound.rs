@@ -33,12 +33,23 @@ fn peak_heap_stays_near_the_goal_under_steady_allocation() {
     let mut peak = 0u64;
     let mut max_goal = 0u64;
     let cycles_before = stats().num_gc;
-    // Allocate ~20 live sets' worth of garbage: short chains of 64 items.
+    // Allocate ~20 live sets' worth of garbage: rings of 64 items (cyclic, so only the
+    // collector can free them).
     let mut chain: Option<Gc<Item>> = None;
+    let mut first: Option<Gc<Item>> = None;
     for i in 0..4_000_000u64 {
         let n = item(i);
         *n.next.borrow_mut() = chain.take();
-        chain = if i % 64 == 63 { None } else { Some(n) };
+        if i % 64 == 0 {
+            first = Some(n.clone());
+        }
+        chain = if i % 64 == 63 {
+            let first = first.take().expect("the ring's first item");
+            *first.next.borrow_mut() = Some(n);
+            None
+        } else {
+            Some(n)
+        };
         if i % 4096 == 0 {
             let s = stats();
             peak = peak.max(s.heap_live_bytes);

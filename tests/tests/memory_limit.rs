@@ -1,7 +1,7 @@
 //! The memory limit triggers cycles even with the percent off (like `GOGC=off` with
 //! `GOMEMLIMIT`). Its own test binary: the knobs are process-wide.
 
-use gc_core::{set_gc_percent, set_memory_limit, stats, Gc};
+use gc_core::{set_gc_percent, set_memory_limit, stats};
 
 #[test]
 fn memory_limit_collects_with_the_percent_off() {
@@ -11,7 +11,7 @@ fn memory_limit_collects_with_the_percent_off() {
     let mut peak = 0;
     for round in 0..40 {
         for _ in 0..50_000 {
-            let _garbage = Gc::new([0u64; 8]);
+            tests::cyclic_garbage();
         }
         if round > 5 {
             peak = peak.max(stats().heap_live_bytes);

@@ -1,13 +1,12 @@
 //! `set_gc_percent(-1)` stops automatic cycles; restoring it starts them again. Its own test
 //! binary: the percent is process-wide.
 
-use gc_core::{set_gc_percent, stats, Gc};
+use gc_core::{set_gc_percent, stats};
 
 fn churn(bytes: usize) {
     let mut made = 0;
     while made < bytes {
-        let _garbage = Gc::new([0u64; 16]);
-        made += 128;
+        made += tests::cyclic_garbage();
     }
 }
 

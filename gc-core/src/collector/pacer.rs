@@ -234,6 +234,14 @@ pub(crate) fn note_alloc(bytes: usize) {
     }
 }
 
+/// Reports `bytes` freed by allocating threads at once (a last handle dropped), not by a
+/// sweep: the heap is that much smaller.
+pub(crate) fn note_free(bytes: usize) {
+    if bytes > 0 {
+        FREED.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
 /// Called by the collector when a cycle has swept.
 pub(crate) fn cycle_done(marked: u64, freed: u64, stacks: u64) {
     FREED.fetch_add(freed, Ordering::Relaxed);

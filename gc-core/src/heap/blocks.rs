@@ -59,10 +59,10 @@ unsafe fn system_free(p: *mut u8, layout: Layout) {
 }
 
 #[cfg(not(any(loom, gc_sanitize)))]
-pub(crate) use recycling::{alloc_block, Recycler};
+pub(crate) use recycling::{alloc_block, free_block, Recycler};
 
 #[cfg(any(loom, gc_sanitize))]
-pub(crate) use direct::{alloc_block, Recycler};
+pub(crate) use direct::{alloc_block, free_block, Recycler};
 
 /// No recycling: every block comes from and goes back to the system allocator.
 #[cfg(any(loom, gc_sanitize))]
@@ -73,6 +73,15 @@ mod direct {
     /// Allocates a block for `layout`.
     pub(crate) fn alloc_block(layout: Layout) -> *mut u8 {
         system_alloc(layout)
+    }
+
+    /// Frees a block.
+    ///
+    /// # Safety
+    /// As `system_free`.
+    pub(crate) unsafe fn free_block(p: *mut u8, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { system_free(p, layout) }
     }
 
     /// Frees dead blocks.
@@ -193,6 +202,42 @@ mod recycling {
             Ok(Some(b)) => b.0.as_ptr(),
             // Contended or empty pool, or thread-locals gone.
             _ => system_alloc(class_layout(class)),
+        }
+    }
+
+    /// Frees a block into the calling thread's cache, for its next allocation of that class. A
+    /// full cache vector goes to the central pool as a batch (it is never grown: the vector may
+    /// have been allocated by another thread, see `Central::spare`).
+    ///
+    /// # Safety
+    /// `p` came from `alloc_block(layout)`, its value was dropped, and no one uses it again.
+    pub(crate) unsafe fn free_block(p: *mut u8, layout: Layout) {
+        let (Some(class), Some(block)) = (class_of(layout), NonNull::new(p)) else {
+            // SAFETY: forwarded from the caller.
+            unsafe { system_free(p, layout) };
+            return;
+        };
+        let cached = LOCAL.try_with(|l| {
+            let mut l = l.borrow_mut();
+            let blocks = &mut l.0[class];
+            if blocks.len() == blocks.capacity() {
+                let full = std::mem::take(blocks);
+                let mut central = CENTRAL[class].lock();
+                *blocks = central
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(BATCH));
+                if !full.is_empty() {
+                    let bytes = full.len() as u64 * class_layout(class).size() as u64;
+                    POOLED.fetch_add(bytes, Ordering::Relaxed);
+                    central.full.push(full);
+                }
+            }
+            blocks.push(Block(block));
+        });
+        if cached.is_err() {
+            // SAFETY: forwarded from the caller; the thread's cache is gone.
+            unsafe { system_free(p, class_layout(class)) };
         }
     }
 

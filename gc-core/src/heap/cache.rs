@@ -6,8 +6,9 @@
 use super::list::ObjList;
 use super::ObjPtr;
 use crate::collector::pacer;
-use crate::primitive::{global, local, Arc, Mutex};
-use std::cell::Cell;
+use crate::collector::state;
+use crate::primitive::{global, local, Arc, Mutex, Ordering};
+use std::cell::{Cell, OnceCell};
 
 /// Blocks a thread allocated since the collector last drained its list, and its totals.
 #[derive(Default)]
@@ -17,6 +18,10 @@ pub(crate) struct ThreadList {
     pub(crate) alloc_bytes: u64,
     /// Objects this thread ever allocated.
     pub(crate) alloc_objects: u64,
+    /// Bytes this thread freed at once when their last handle was dropped (see `unregister`).
+    pub(crate) freed_bytes: u64,
+    /// Objects this thread freed at once.
+    pub(crate) freed_objects: u64,
 }
 
 type Shared = Arc<Mutex<ThreadList>>;
@@ -32,60 +37,146 @@ static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
     objects: ObjList::new(),
     alloc_bytes: 0,
     alloc_objects: 0,
+    freed_bytes: 0,
+    freed_objects: 0,
 });
 }
 
-/// Bytes allocated by this thread and not yet reported to the pacer.
-const FLUSH_BYTES: usize = 64 * 1024;
+/// Bytes allocated (or, negative, freed) by this thread and not yet reported to the pacer.
+const FLUSH_BYTES: isize = 64 * 1024;
 
 struct Local {
     list: Shared,
-    unflushed: Cell<usize>,
+    unflushed: Cell<isize>,
+}
+
+impl Local {
+    fn new() -> Local {
+        crate::collector::ensure_started();
+        gc_stack::register_current_thread();
+        let list: Shared = Arc::default();
+        LISTS.lock().push(Arc::clone(&list));
+        Local {
+            list,
+            unflushed: Cell::new(0),
+        }
+    }
+
+    /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.
+    fn account(&self, delta: isize) {
+        let unflushed = self.unflushed.get() + delta;
+        if unflushed >= FLUSH_BYTES {
+            self.unflushed.set(0);
+            pacer::note_alloc(unflushed.unsigned_abs());
+        } else if unflushed <= -FLUSH_BYTES {
+            self.unflushed.set(0);
+            pacer::note_free(unflushed.unsigned_abs());
+        } else {
+            self.unflushed.set(unflushed);
+        }
+    }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
         // Under loom, thread-locals outlive the execution's statics: nothing to report then.
         #[cfg(not(loom))]
-        pacer::note_alloc(self.unflushed.get());
+        {
+            let unflushed = self.unflushed.get();
+            if unflushed >= 0 {
+                pacer::note_alloc(unflushed.unsigned_abs());
+            } else {
+                pacer::note_free(unflushed.unsigned_abs());
+            }
+        }
     }
 }
 
 local! {
-    static LOCAL: Local = {
-        crate::collector::ensure_started();
-        gc_stack::register_current_thread();
-        let list: Shared = Arc::default();
-        LISTS.lock().push(Arc::clone(&list));
-        Local { list, unflushed: Cell::new(0) }
-    };
+    /// The calling thread's list, made at its first allocation (a thread that only drops
+    /// handles, like the collector, never makes one).
+    static LOCAL: OnceCell<Local> = OnceCell::new();
 }
 
-/// Records a new block in the calling thread's list.
+/// The value `Header::internal` holds for a block at `index` of its thread's list: the index in
+/// the low half, zero in the epoch half (no cycle has epoch zero, so the collector reads it as
+/// no internal handles), or zero if the index does not fit.
+fn index_tag(index: usize) -> u64 {
+    u32::try_from(index).map_or(0, u64::from)
+}
+
+/// Records a new block in the calling thread's list and gives it its mark.
+///
+/// The mark is read under the list's lock: the collector publishes `Mark` before it drains
+/// the lists (taking each lock), so a block registered after its list was drained reads the
+/// new epoch and is black, and a block that read an older epoch is in the snapshot. Hence a
+/// block still in its thread's list while a cycle marks is black: the marker never scans it
+/// and no barrier queues it, which is what lets `unregister` free it at once.
 pub(crate) fn register(obj: ObjPtr, bytes: usize) {
+    // SAFETY: the block is freshly allocated and initialised; no other thread has it yet.
+    let h = unsafe { obj.0.as_ref() };
     let on_thread = LOCAL.try_with(|local| {
+        let local = local.get_or_init(Local::new);
         {
             let mut list = local.list.lock();
+            // Relaxed: published with the block (by this lock to the collector, by whatever
+            // publishes the handle to other threads).
+            h.mark.store(state::load().epoch(), Ordering::Relaxed);
+            h.internal
+                .store(index_tag(list.objects.pushed_len()), Ordering::Relaxed);
             list.objects.push(obj);
             list.alloc_bytes += bytes as u64;
             list.alloc_objects += 1;
         }
-        let unflushed = local.unflushed.get() + bytes;
-        if unflushed >= FLUSH_BYTES {
-            local.unflushed.set(0);
-            pacer::note_alloc(unflushed);
-        } else {
-            local.unflushed.set(unflushed);
-        }
+        local.account(bytes as isize);
     });
     if on_thread.is_err() {
         let mut orphans = ORPHANS.lock();
+        h.mark.store(state::load().epoch(), Ordering::Relaxed);
         orphans.objects.push(obj);
         orphans.alloc_bytes += bytes as u64;
         orphans.alloc_objects += 1;
         drop(orphans);
         pacer::note_alloc(bytes);
     }
+}
+
+/// Takes `obj`, whose last handle the calling thread just dropped, out of the calling thread's
+/// list if it is still there, and returns whether it was: the caller then owns the block and
+/// frees it at once. Otherwise (another thread allocated it, or a cycle already took it) it is
+/// left to the collector.
+///
+/// Nothing else can reach such a block: no handle to it exists (a weak upgrade refuses a zero
+/// count), it is in no snapshot, and while a cycle marks it is black (see [`register`]), so
+/// neither the marker nor a barrier holds it: the marker only touches it through an edge of
+/// an object it scans, which would be a handle.
+pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
+    // SAFETY: the caller dropped the last handle; the block is not freed before we return.
+    let h = unsafe { obj.0.as_ref() };
+    let taken = LOCAL.try_with(|local| {
+        let Some(local) = local.get() else {
+            return false;
+        };
+        {
+            let mut list = local.list.lock();
+            // The tag is a hint (a count phase may have overwritten it): the entry it names is
+            // checked. `obj` can be in at most one list, and only once.
+            let index = (h.internal.load(Ordering::Relaxed) as u32) as usize;
+            if list.objects.get(index) != Some(obj) {
+                return false;
+            }
+            if let Some(moved) = list.objects.swap_remove(index) {
+                // SAFETY: `moved` is in this list, so it is not yet freed.
+                let moved = unsafe { moved.0.as_ref() };
+                moved.internal.store(index_tag(index), Ordering::Relaxed);
+            }
+            list.freed_bytes += bytes as u64;
+            list.freed_objects += 1;
+        }
+        local.account(-(bytes as isize));
+        true
+    });
+    taken == Ok(true)
 }
 
 /// Moves every block allocated so far to the end of `into` and forgets lists of exited
@@ -109,20 +200,35 @@ pub(crate) fn drain_into(into: &mut ObjList) {
         let mut o = ORPHANS.lock();
         o.alloc_bytes += l.alloc_bytes;
         o.alloc_objects += l.alloc_objects;
+        o.freed_bytes += l.freed_bytes;
+        o.freed_objects += l.freed_objects;
         false
     });
 }
 
-/// Total (bytes, objects) ever allocated, exact at the time of the call.
-pub(crate) fn totals() -> (u64, u64) {
+/// Totals over every thread: bytes and objects ever allocated, and bytes and objects freed at
+/// once by their last handle's drop. Exact at the time of the call.
+pub(crate) fn totals() -> Totals {
     let lists = LISTS.lock();
-    let o = ORPHANS.lock();
-    let (mut bytes, mut objects) = (o.alloc_bytes, o.alloc_objects);
-    drop(o);
+    let mut t = Totals::default();
+    let mut add = |l: &ThreadList| {
+        t.alloc_bytes += l.alloc_bytes;
+        t.alloc_objects += l.alloc_objects;
+        t.freed_bytes += l.freed_bytes;
+        t.freed_objects += l.freed_objects;
+    };
+    add(&ORPHANS.lock());
     for l in lists.iter() {
-        let l = l.lock();
-        bytes += l.alloc_bytes;
-        objects += l.alloc_objects;
+        add(&l.lock());
     }
-    (bytes, objects)
+    t
+}
+
+/// What [`totals`] returns.
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub(crate) alloc_bytes: u64,
+    pub(crate) alloc_objects: u64,
+    pub(crate) freed_bytes: u64,
+    pub(crate) freed_objects: u64,
 }

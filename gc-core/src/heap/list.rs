@@ -82,6 +82,46 @@ impl ObjList {
         self.chunks.len()
     }
 
+    /// The number of entries of a list that was only ever pushed to (every chunk but the last
+    /// is full; [`swap_remove`](Self::swap_remove) keeps it that way).
+    pub(crate) fn pushed_len(&self) -> usize {
+        match self.chunks.last() {
+            Some(last) => (self.chunks.len() - 1) * CHUNK + last.len(),
+            None => 0,
+        }
+    }
+
+    /// Entry `index` of a list that was only ever pushed to.
+    pub(crate) fn get(&self, index: usize) -> Option<ObjPtr> {
+        self.chunks.get(index / CHUNK)?.get(index % CHUNK).copied()
+    }
+
+    /// Removes entry `index` (which must exist) of a list that was only ever pushed to, by
+    /// moving the last entry into its place; returns the entry so moved, if any. An emptied
+    /// last chunk stays (empty) for the next push.
+    pub(crate) fn swap_remove(&mut self, index: usize) -> Option<ObjPtr> {
+        let n = self.chunks.len();
+        let last_chunk = if self.chunks[n - 1].is_empty() {
+            n - 2
+        } else {
+            n - 1
+        };
+        if last_chunk + 1 < n {
+            // The last chunk is empty: the one before it is full and gives up its last entry.
+            recycle(self.chunks.pop().expect("the empty last chunk"));
+        }
+        let last = self.chunks[last_chunk]
+            .pop()
+            .expect("a non-empty last chunk");
+        let slot = &mut self.chunks[index / CHUNK];
+        if let Some(entry) = slot.get_mut(index % CHUNK) {
+            *entry = last;
+            Some(last)
+        } else {
+            None
+        }
+    }
+
     /// Every entry, in order.
     #[cfg(all(test, not(loom)))]
     fn iter(&self) -> impl Iterator<Item = ObjPtr> + '_ {

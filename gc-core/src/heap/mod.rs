@@ -4,8 +4,8 @@ pub(crate) mod blocks;
 pub(crate) mod cache;
 pub(crate) mod header;
 pub(crate) mod list;
+pub(crate) mod reclaim;
 
-use crate::collector::state;
 use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
@@ -21,8 +21,9 @@ unsafe impl Send for ObjPtr {}
 
 /// Allocates a block holding `value` and registers it with the calling thread's list.
 ///
-/// While a cycle is marking the block is allocated black (its mark is the cycle's epoch), so
-/// the cycle never frees or traces it.
+/// The block's mark is the current epoch: while a cycle is marking the block is black (the
+/// cycle never frees or traces it); between cycles it is the last cycle's epoch, which the
+/// next cycle treats as white.
 pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<GcBox<T>> {
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
@@ -30,16 +31,14 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     // SAFETY: `alloc_block` never returns null (it reports failure through
     // `handle_alloc_error`).
     let ptr = unsafe { NonNull::new_unchecked(raw) };
-    // The mark is the current epoch: during a cycle that is black; between cycles it is the
-    // last cycle's epoch, which the next cycle (epoch + 1) treats as white.
-    let mark = state::load().epoch();
     // SAFETY: `ptr` is freshly allocated for `GcBox<T>` and not yet shared.
     unsafe {
         ptr.as_ptr().write(GcBox {
             header: Header {
                 strong: AtomicUsize::new(1),
                 internal: AtomicU64::new(0),
-                mark: AtomicU32::new(mark),
+                // `register` sets the mark (and `internal`) under the thread's list lock.
+                mark: AtomicU32::new(0),
                 flags: AtomicU32::new(0),
                 weak: AtomicPtr::new(std::ptr::null_mut()),
                 vtable,

@@ -1,0 +1,105 @@
+//! Freeing at once: a block whose last handle is dropped by the thread that allocated it,
+//! before any cycle has taken it into a snapshot, is dropped and freed right there, as `Arc`
+//! would, instead of waiting for the collector.
+//!
+//! Dropping a value drops the handles it holds, which can free more blocks: those are queued
+//! on the thread and freed by the outermost call in a loop, so a long list held by one handle
+//! is freed without recursion (it cannot overflow the stack).
+
+use super::header::Header;
+use super::{blocks, cache, ObjPtr};
+use crate::cleanup;
+use crate::primitive::local;
+use crate::stats;
+use crate::weak;
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
+
+/// The calling thread's blocks waiting to be freed, and whether it is freeing now.
+#[derive(Default)]
+struct Queue {
+    active: bool,
+    pending: Vec<NonNull<Header>>,
+}
+
+local! {
+    static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
+}
+
+/// Called when the last handle to `h` has been dropped by this thread: frees the block now if
+/// the calling thread's list still holds it ([`cache::unregister`]), else leaves it to the
+/// collector.
+///
+/// # Safety
+/// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
+/// to it exists any more.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>) {
+    // SAFETY: the block is not freed before `unregister` hands it to us.
+    let bytes = unsafe { h.as_ref() }.vtable.layout.size();
+    if !cache::unregister(ObjPtr(h), bytes) {
+        return;
+    }
+    let first = QUEUE.try_with(|q| {
+        let mut q = q.borrow_mut();
+        if q.active {
+            q.pending.push(h);
+            false
+        } else {
+            q.active = true;
+            true
+        }
+    });
+    match first {
+        Ok(false) => {}
+        Ok(true) => {
+            let _active = Active;
+            // SAFETY: `unregister` made this thread the block's only owner.
+            unsafe { free_now(h) };
+            while let Some(next) = QUEUE.with(|q| q.borrow_mut().pending.pop()) {
+                // SAFETY: queued by this thread after `unregister` gave it the block.
+                unsafe { free_now(next) };
+            }
+        }
+        // The thread is exiting and its queue is gone: free recursively.
+        // SAFETY: `unregister` made this thread the block's only owner.
+        Err(_) => unsafe { free_now(h) },
+    }
+}
+
+/// Ends the outermost freeing loop, also if it unwinds.
+struct Active;
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        let _ = QUEUE.try_with(|q| q.borrow_mut().active = false);
+    }
+}
+
+/// Clears the weak slot, drops the value, frees the block and hands the cleanups to the
+/// cleanup thread.
+///
+/// # Safety
+/// The calling thread owns the block: no handle, list, snapshot or collector refers to it.
+unsafe fn free_now(h: NonNull<Header>) {
+    // SAFETY: owned by the caller, not yet freed.
+    let header = unsafe { h.as_ref() };
+    weak::clear(header);
+    let mut cleanups = Vec::new();
+    cleanup::take(header, &mut cleanups);
+    let vtable = header.vtable;
+    // A panic is caught and counted, as the sweeper does: whether a value is dropped here or
+    // by the collector, its drop's panic never reaches the code that dropped a handle.
+    // SAFETY: the caller owns the block, so no one else reads the value, and it is dropped
+    // once: the block is freed right after.
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { (vtable.drop_value)(h) }));
+    if dropped.is_err() {
+        stats::record().drop_panics += 1;
+    }
+    // SAFETY: allocated by `alloc_block(layout)` in `heap::allocate`, its value dropped above,
+    // freed once here.
+    unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) };
+    cleanup::run(cleanups);
+}
