@@ -51,6 +51,7 @@ mod global;
 mod heap;
 mod park;
 mod primitive;
+mod spin_lock;
 mod stats;
 mod trace;
 mod trace_impls;

@@ -142,8 +142,15 @@ impl<T: 'static> GcWeak<T> {
     }
 }
 
-/// Clears the weak slot of a dead object. Sweeper only, before the object's value is dropped.
+/// Clears the weak slot of a dead object, before its value is dropped: by the sweeper, or by
+/// the thread that dropped its last handle.
 pub(crate) fn clear(h: &Header) {
+    // A slot is installed only through a handle, and the caller (the sweeper, or the thread
+    // that dropped the last handle) knows none is left: a null read stays null. Acquire:
+    // pairs with the AcqRel install in `new_for`.
+    if h.weak.load(Ordering::Acquire).is_null() {
+        return;
+    }
     let raw = h.weak.swap(ptr::null_mut(), Ordering::AcqRel);
     if !raw.is_null() {
         // SAFETY: `raw` is the header's own `Arc` count, taken exactly once here.

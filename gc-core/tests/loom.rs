@@ -185,3 +185,33 @@ fn allocation_list_drained_while_a_thread_allocates() {
         );
     });
 }
+
+/// Freeing at once against a cycle start: a thread allocates a holder and its leaf, then drops
+/// the holder's last handle while another thread runs a cycle. Each block is freed exactly
+/// once, by its thread (still in its list) or by the cycle (taken into the snapshot), never
+/// both, and a block the thread frees is never one a barrier queued for the marker.
+#[test]
+fn last_handle_dropped_while_a_cycle_starts() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d2 = Arc::clone(&drops);
+        let t = thread::spawn(move || {
+            let h = holder(Some(leaf(1, &d2)));
+            let kept = h.slot.borrow().clone();
+            drop(h);
+            kept
+        });
+        collect();
+        let kept = t.join().unwrap().expect("the leaf");
+        assert_eq!(kept.value, 1, "the leaf held from outside is intact");
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        drop(kept);
+        collect();
+        collect();
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the leaf is dropped exactly once"
+        );
+    });
+}

@@ -8,6 +8,7 @@ use super::ObjPtr;
 use crate::collector::pacer;
 use crate::collector::state;
 use crate::primitive::{global, local, Arc, Mutex, Ordering};
+use crate::spin_lock::SpinLock;
 use std::cell::{Cell, OnceCell};
 
 /// Blocks a thread allocated since the collector last drained its list, and its totals.
@@ -24,7 +25,9 @@ pub(crate) struct ThreadList {
     pub(crate) freed_objects: u64,
 }
 
-type Shared = Arc<Mutex<ThreadList>>;
+/// A thread's list: its owner takes the lock for each allocation and each block it frees at
+/// once, the collector to drain it.
+type Shared = Arc<SpinLock<ThreadList>>;
 
 global! {
     /// Every thread's list, plus lists of exited threads not yet drained.
@@ -176,7 +179,7 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
         local.account(-(bytes as isize));
         true
     });
-    taken == Ok(true)
+    matches!(taken, Ok(true))
 }
 
 /// Moves every block allocated so far to the end of `into` and forgets lists of exited

@@ -6,10 +6,10 @@
 //! on the thread and freed by the outermost call in a loop, so a long list held by one handle
 //! is freed without recursion (it cannot overflow the stack).
 
-use super::header::Header;
+use super::header::{Header, HAS_CLEANUP};
 use super::{blocks, cache, ObjPtr};
 use crate::cleanup;
-use crate::primitive::local;
+use crate::primitive::{local, Ordering};
 use crate::stats;
 use crate::weak;
 use std::cell::RefCell;
@@ -88,7 +88,9 @@ unsafe fn free_now(h: NonNull<Header>) {
     let header = unsafe { h.as_ref() };
     weak::clear(header);
     let mut cleanups = Vec::new();
-    cleanup::take(header, &mut cleanups);
+    if header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
+        cleanup::take(header, &mut cleanups);
+    }
     let vtable = header.vtable;
     // A panic is caught and counted, as the sweeper does: whether a value is dropped here or
     // by the collector, its drop's panic never reaches the code that dropped a handle.
@@ -101,5 +103,7 @@ unsafe fn free_now(h: NonNull<Header>) {
     // SAFETY: allocated by `alloc_block(layout)` in `heap::allocate`, its value dropped above,
     // freed once here.
     unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) };
-    cleanup::run(cleanups);
+    if !cleanups.is_empty() {
+        cleanup::run(cleanups);
+    }
 }
