@@ -1,14 +1,14 @@
 //! The collector: a background thread that runs cycles as an explicit phase machine.
 //!
 //! One cycle, with the phase mutators see in brackets:
-//! 1. close the gate, bump the epoch, publish [`Phase::Mark`], take every block allocated so
-//!    far as the snapshot (later ones are black and not swept), open the gate (a pause);
-//! 2. count internal handles, find roots (objects with more handles than were found inside
+//! 1. close the gate, bump the epoch, publish [`Phase::Mark`], open the gate (a pause);
+//! 2. snapshot: take every block allocated so far (later ones are black and not swept);
+//! 3. count internal handles, find roots (objects with more handles than were found inside
 //!    the heap), trace from them and from what barriers shade;
-//! 3. terminate: under the closed gate, if no barrier left work, publish [`Phase::Sweep`]
+//! 4. terminate: under the closed gate, if no barrier left work, publish [`Phase::Sweep`]
 //!    (a pause); otherwise open the gate and keep marking;
-//! 4. sweep the snapshot (weak refs cleared, values dropped, blocks freed);
-//! 5. close the gate, publish [`Phase::Idle`], open it (a pause); pace the next cycle.
+//! 5. sweep the snapshot (weak refs cleared, values dropped, blocks freed);
+//! 6. close the gate, publish [`Phase::Idle`], open it (a pause); pace the next cycle.
 
 #[cfg(loom)]
 mod inline;
@@ -70,6 +70,15 @@ pub fn collect() {
     inline::collect();
 }
 
+/// Closes the gate, publishes `s`, opens it; returns how long mutators could be held.
+fn change_phase(s: State) -> Duration {
+    let t = Instant::now();
+    let gate = barrier::close_gate();
+    state::store(s);
+    drop(gate);
+    t.elapsed()
+}
+
 /// Timings and sizes of one cycle, for stats and the gctrace line.
 pub(crate) struct CycleReport {
     pub(crate) forced: bool,
@@ -100,20 +109,11 @@ fn run_cycle(snapshot: &mut ObjList, grey: &mut Vec<NonNull<Header>>, forced: bo
     let heap_start = pacer::heap_live();
     let goal = pacer::goal();
     let epoch = state::next_epoch(state::load().epoch());
-    // The lists are drained with the gate still closed: no barrier can shade (and queue) a
-    // block that is still in its thread's list, which that thread could then free at once
-    // (`cache::unregister`). Blocks registered after the drain read `Mark` and are black.
-    let pause_start = {
-        let t = Instant::now();
-        let gate = barrier::close_gate();
-        state::store(State::new(epoch, Phase::Mark));
-        cache::drain_into(snapshot);
-        drop(gate);
-        t.elapsed()
-    };
+    let pause_start = change_phase(State::new(epoch, Phase::Mark));
 
     let mark_start = Instant::now();
     let cpu_mark_start = stats::thread_cpu_time();
+    cache::drain_into(snapshot, epoch);
     mark::count(snapshot, epoch);
     mark::roots(snapshot, epoch, grey);
     let mut pause_end = Duration::ZERO;

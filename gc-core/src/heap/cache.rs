@@ -23,6 +23,8 @@ pub(crate) struct ThreadList {
     pub(crate) freed_bytes: u64,
     /// Objects this thread freed at once.
     pub(crate) freed_objects: u64,
+    /// The epoch of the last cycle that drained this list.
+    drained_epoch: u32,
 }
 
 /// A thread's list: its owner takes the lock for each allocation and each block it frees at
@@ -42,6 +44,7 @@ static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
     alloc_objects: 0,
     freed_bytes: 0,
     freed_objects: 0,
+    drained_epoch: 0,
 });
 }
 
@@ -112,9 +115,9 @@ fn index_tag(index: usize) -> u64 {
 ///
 /// The mark is read under the list's lock: the collector publishes `Mark` before it drains
 /// the lists (taking each lock), so a block registered after its list was drained reads the
-/// new epoch and is black, and a block that read an older epoch is in the snapshot. Hence a
-/// block still in its thread's list while a cycle marks is black: the marker never scans it
-/// and no barrier queues it, which is what lets `unregister` free it at once.
+/// new epoch and is black, and a block that read an older epoch is in the snapshot. Hence,
+/// once a marking cycle has drained a list, every block in it is black: the marker never
+/// scans it and no barrier queues it, which is what lets `unregister` free it at once.
 pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     // SAFETY: the block is freshly allocated and initialised; no other thread has it yet.
     let h = unsafe { obj.0.as_ref() };
@@ -150,9 +153,16 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// left to the collector.
 ///
 /// Nothing else can reach such a block: no handle to it exists (a weak upgrade refuses a zero
-/// count), it is in no snapshot, and while a cycle marks it is black (see [`register`]), so
-/// neither the marker nor a barrier holds it: the marker only touches it through an edge of
-/// an object it scans, which would be a handle.
+/// count), it is in no snapshot, and no shade of it can be pending: marking is not running,
+/// or it is and has drained this list, so the block is black (see [`register`]). A marking
+/// cycle that has not drained this list yet may have queued a white block of it (a barrier
+/// shades after the phase change, before the drain): then nothing is freed here. The marker
+/// otherwise only touches a block through an edge of an object it scans, which would be a
+/// handle.
+///
+/// The phase is read after the count reached zero: a shade of this block by any thread came
+/// before that thread's drop of its handle, hence before our decrement, so if it shaded during
+/// a marking phase we read that phase (or a later one).
 pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
     // SAFETY: the caller dropped the last handle; the block is not freed before we return.
     let h = unsafe { obj.0.as_ref() };
@@ -166,6 +176,10 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
             // checked. `obj` can be in at most one list, and only once.
             let index = (h.internal.load(Ordering::Relaxed) as u32) as usize;
             if list.objects.get(index) != Some(obj) {
+                return false;
+            }
+            let s = state::load();
+            if s.is_marking() && list.drained_epoch != s.epoch() {
                 return false;
             }
             if let Some(moved) = list.objects.swap_remove(index) {
@@ -182,13 +196,16 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
     matches!(taken, Ok(true))
 }
 
-/// Moves every block allocated so far to the end of `into` and forgets lists of exited
-/// threads. Collector only. Each thread's lock is held only to move its chunks, not to copy
-/// its entries.
-pub(crate) fn drain_into(into: &mut ObjList) {
+/// Moves every block allocated so far to the end of `into`, records `epoch` as each list's last
+/// drain (see [`unregister`]), and forgets lists of exited threads. Collector only, after it
+/// published `Mark` for `epoch`. Each thread's lock is held only to move its chunks, not to
+/// copy its entries.
+pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
     let mut lists = LISTS.lock();
     for list in lists.iter() {
-        into.append(&mut list.lock().objects);
+        let mut list = list.lock();
+        into.append(&mut list.objects);
+        list.drained_epoch = epoch;
     }
     into.append(&mut ORPHANS.lock().objects);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated
