@@ -161,13 +161,16 @@ impl<T: 'static> Drop for Gc<T> {
             // Acquire pairs with nothing cross-thread today: the sweeper set DEAD itself.
             return;
         }
+        // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
+        let before = heap::reclaim::BeforeDrop::read(h);
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
         crate::primitive::sc_fence();
         if last {
-            // SAFETY: this was the last handle: the count went from one to zero.
-            unsafe { heap::reclaim::last_handle_dropped(self.header_ptr()) };
+            // SAFETY: this was the last handle (the count went from one to zero), and
+            // `before` was read while we held it.
+            unsafe { heap::reclaim::last_handle_dropped(self.header_ptr(), before) };
         }
     }
 }

@@ -163,9 +163,10 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// The phase is read after the count reached zero: a shade of this block by any thread came
 /// before that thread's drop of its handle, hence before our decrement, so if it shaded during
 /// a marking phase we read that phase (or a later one).
-pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
-    // SAFETY: the caller dropped the last handle; the block is not freed before we return.
-    let h = unsafe { obj.0.as_ref() };
+///
+/// `index_hint` is `Header::internal` as read before the count dropped to zero: after that, the
+/// header of a block that is not in this list may already be freed, so it is not read.
+pub(crate) fn unregister(obj: ObjPtr, bytes: usize, index_hint: u64) -> bool {
     let taken = LOCAL.try_with(|local| {
         let Some(local) = local.get() else {
             return false;
@@ -174,10 +175,13 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize) -> bool {
             let mut list = local.list.lock();
             // The tag is a hint (a count phase may have overwritten it): the entry it names is
             // checked. `obj` can be in at most one list, and only once.
-            let index = (h.internal.load(Ordering::Relaxed) as u32) as usize;
+            let index = (index_hint as u32) as usize;
             if list.objects.get(index) != Some(obj) {
                 return false;
             }
+            // Found in this list: no cycle has taken the block, so it is not freed. (A block
+            // at the same address freed and allocated again would have had to be allocated by
+            // this thread, which is busy dropping.)
             let s = state::load();
             if s.is_marking() && list.drained_epoch != s.epoch() {
                 return false;

@@ -27,19 +27,39 @@ local! {
     static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
 }
 
+/// What the drop of a handle reads from the header *before* it decrements the count: once the
+/// count is zero, a block a cycle has already taken may be freed by the collector at any
+/// moment, so nothing may read its header until [`cache::unregister`] has found it in the
+/// calling thread's list.
+#[derive(Clone, Copy)]
+pub(crate) struct BeforeDrop {
+    bytes: usize,
+    index_hint: u64,
+}
+
+impl BeforeDrop {
+    /// Reads what [`last_handle_dropped`] needs, while the caller still holds a handle to `h`.
+    #[inline]
+    pub(crate) fn read(h: &Header) -> BeforeDrop {
+        BeforeDrop {
+            bytes: h.vtable.layout.size(),
+            // Relaxed: a hint, checked against the list entry.
+            index_hint: h.internal.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Called when the last handle to `h` has been dropped by this thread: frees the block now if
 /// the calling thread's list still holds it ([`cache::unregister`]), else leaves it to the
-/// collector.
+/// collector without touching it.
 ///
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
-/// to it exists any more.
+/// to it exists any more, and read `before` from its header before the decrement.
 #[cold]
 #[inline(never)]
-pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>) {
-    // SAFETY: the block is not freed before `unregister` hands it to us.
-    let bytes = unsafe { h.as_ref() }.vtable.layout.size();
-    if !cache::unregister(ObjPtr(h), bytes) {
+pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop) {
+    if !cache::unregister(ObjPtr(h), before.bytes, before.index_hint) {
         return;
     }
     let first = QUEUE.try_with(|q| {
