@@ -164,19 +164,23 @@ fn threads_rewire_a_shared_graph_while_collect_runs_in_a_loop() {
             thread::spawn(move || mutate(0x1234_5678 + i * 7919, &stop, &ids, &drops))
         })
         .collect();
+    let done_cycles = Arc::new(AtomicU64::new(0));
     let collector = {
-        let stop = Arc::clone(&stop);
+        let (stop, done_cycles) = (Arc::clone(&stop), Arc::clone(&done_cycles));
         thread::spawn(move || {
             let mut cycles = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 collect();
                 cycles += 1;
+                done_cycles.store(cycles, Ordering::Relaxed);
             }
             cycles
         })
     };
+    // Run for the time asked, and at least until a few cycles overlapped the mutators (under
+    // valgrind, which runs one thread at a time, the collecting thread gets little time).
     let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
+    while Instant::now() < deadline || done_cycles.load(Ordering::Relaxed) < 5 {
         thread::sleep(Duration::from_millis(50));
     }
     stop.store(true, Ordering::Relaxed);
