@@ -71,15 +71,21 @@ impl Local {
     /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.
     fn account(&self, delta: isize) {
         let unflushed = self.unflushed.get() + delta;
-        if unflushed >= FLUSH_BYTES {
+        if unflushed.unsigned_abs() >= FLUSH_BYTES.unsigned_abs() {
             self.unflushed.set(0);
-            pacer::note_alloc(unflushed.unsigned_abs());
-        } else if unflushed <= -FLUSH_BYTES {
-            self.unflushed.set(0);
-            pacer::note_free(unflushed.unsigned_abs());
+            report(unflushed);
         } else {
             self.unflushed.set(unflushed);
         }
+    }
+}
+
+/// Reports a balance of allocated (positive) or freed (negative) bytes to the pacer.
+fn report(bytes: isize) {
+    if bytes >= 0 {
+        pacer::note_alloc(bytes.unsigned_abs());
+    } else {
+        pacer::note_free(bytes.unsigned_abs());
     }
 }
 
@@ -87,14 +93,7 @@ impl Drop for Local {
     fn drop(&mut self) {
         // Under loom, thread-locals outlive the execution's statics: nothing to report then.
         #[cfg(not(loom))]
-        {
-            let unflushed = self.unflushed.get();
-            if unflushed >= 0 {
-                pacer::note_alloc(unflushed.unsigned_abs());
-            } else {
-                pacer::note_free(unflushed.unsigned_abs());
-            }
-        }
+        report(self.unflushed.get());
     }
 }
 
@@ -166,7 +165,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 ///
 /// `index_hint` is `Header::internal` as read before the count dropped to zero: after that, the
 /// header of a block that is not in this list may already be freed, so it is not read.
-pub(crate) fn unregister(obj: ObjPtr, bytes: usize, index_hint: u64) -> bool {
+pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> bool {
     let taken = LOCAL.try_with(|local| {
         let Some(local) = local.get() else {
             return false;
@@ -186,6 +185,8 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize, index_hint: u64) -> bool {
             if s.is_marking() && list.drained_epoch != s.epoch() {
                 return false;
             }
+            // SAFETY: found in this list, so not freed (see above); the vtable is static.
+            let bytes = unsafe { obj.0.as_ref() }.vtable.layout.size();
             if let Some(moved) = list.objects.swap_remove(index) {
                 // SAFETY: `moved` is in this list, so it is not yet freed.
                 let moved = unsafe { moved.0.as_ref() };
@@ -193,8 +194,9 @@ pub(crate) fn unregister(obj: ObjPtr, bytes: usize, index_hint: u64) -> bool {
             }
             list.freed_bytes += bytes as u64;
             list.freed_objects += 1;
+            drop(list);
+            local.account(-(bytes as isize));
         }
-        local.account(-(bytes as isize));
         true
     });
     matches!(taken, Ok(true))

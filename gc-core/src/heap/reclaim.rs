@@ -30,10 +30,9 @@ local! {
 /// What the drop of a handle reads from the header *before* it decrements the count: once the
 /// count is zero, a block a cycle has already taken may be freed by the collector at any
 /// moment, so nothing may read its header until [`cache::unregister`] has found it in the
-/// calling thread's list.
+/// calling thread's list. One load, on the line the decrement touches anyway.
 #[derive(Clone, Copy)]
 pub(crate) struct BeforeDrop {
-    bytes: usize,
     index_hint: u64,
 }
 
@@ -42,7 +41,6 @@ impl BeforeDrop {
     #[inline]
     pub(crate) fn read(h: &Header) -> BeforeDrop {
         BeforeDrop {
-            bytes: h.vtable.layout.size(),
             // Relaxed: a hint, checked against the list entry.
             index_hint: h.internal.load(Ordering::Relaxed),
         }
@@ -59,7 +57,7 @@ impl BeforeDrop {
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop) {
-    if !cache::unregister(ObjPtr(h), before.bytes, before.index_hint) {
+    if !cache::unregister(ObjPtr(h), before.index_hint) {
         return;
     }
     let first = QUEUE.try_with(|q| {
