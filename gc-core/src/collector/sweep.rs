@@ -20,35 +20,33 @@ pub(crate) struct Swept {
 /// Sweeps `snapshot` after marking cycle `epoch` has ended, leaving in it the objects that
 /// were marked (to be swept again next cycle).
 ///
-/// Three passes, in this order for soundness: (1) every dead object's weak slot is cleared
-/// and its mark set to `DEAD`; (2) every dead value is dropped, and a handle dropped in the
+/// Three passes, in this order for soundness: (1) while the snapshot is split into live and
+/// dead, every dead object's weak slot is cleared and its mark set to `DEAD`; (2) every dead value is dropped, and a handle dropped in the
 /// process checks its target's mark, giving its count back only to live targets; (3) every
 /// dead block is freed. No block is freed before every dead value has been dropped, so a
 /// handle inside a dead value never reads freed memory.
 pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut out = Swept::default();
     let mut dead = ObjList::new();
+    // Pass 1, while splitting: a dead object's weak slot is cleared, its cleanups taken and
+    // its mark set to `DEAD`.
     snapshot.split_off_where(
         |o| {
             // SAFETY: snapshot objects are live until this sweep frees them.
             let h = unsafe { o.0.as_ref() };
-            let marked = h.is_marked(epoch);
-            if marked {
+            if h.is_marked(epoch) {
                 out.marked_bytes += h.vtable.layout.size() as u64;
+                return true;
             }
-            marked
+            weak::clear(h);
+            cleanup::take(h, &mut out.cleanups);
+            // Release: nothing to publish to other threads (only this thread drops dead
+            // values), but keeps the store ordered before the drops below.
+            h.mark.store(DEAD, Ordering::Release);
+            false
         },
         &mut dead,
     );
-    dead.for_each(|o| {
-        // SAFETY: as above.
-        let h = unsafe { o.0.as_ref() };
-        weak::clear(h);
-        cleanup::take(h, &mut out.cleanups);
-        // Release: nothing to publish to other threads (only this thread drops dead values),
-        // but keeps the store ordered before the drops below.
-        h.mark.store(DEAD, Ordering::Release);
-    });
     dead.for_each(|o| {
         // SAFETY: as above.
         let vt = unsafe { o.0.as_ref() }.vtable;

@@ -48,6 +48,25 @@ pub(crate) fn trim_pool(keep: usize) {
     drop(spare);
 }
 
+/// How many entries ahead of the one being visited a pass asks for the header.
+const PREFETCH_DISTANCE: usize = 8;
+
+/// Asks the CPU to start loading the header of the entry [`PREFETCH_DISTANCE`] places after
+/// `i`: the collector's passes visit blocks in list order, scattered over the heap, and are
+/// bound by the latency of those loads.
+#[inline(always)]
+fn prefetch_ahead(chunk: &[ObjPtr], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(next) = chunk.get(i + PREFETCH_DISTANCE) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults, whatever
+        // the address (it only hints the cache).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(next.0.as_ptr().cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (chunk, i);
+}
+
 /// A list of blocks.
 #[derive(Default)]
 pub(crate) struct ObjList {
@@ -133,7 +152,8 @@ impl ObjList {
     #[inline]
     pub(crate) fn for_each(&self, mut f: impl FnMut(ObjPtr)) {
         for chunk in &self.chunks {
-            for &o in chunk {
+            for (i, &o) in chunk.iter().enumerate() {
+                prefetch_ahead(chunk, i);
                 f(o);
             }
         }
@@ -148,7 +168,8 @@ impl ObjList {
         rest: &mut ObjList,
     ) {
         for chunk in std::mem::take(&mut self.chunks) {
-            for &obj in &chunk {
+            for (i, &obj) in chunk.iter().enumerate() {
+                prefetch_ahead(&chunk, i);
                 if keep(obj) {
                     self.push(obj);
                 } else {
