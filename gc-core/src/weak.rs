@@ -142,18 +142,28 @@ impl<T: 'static> GcWeak<T> {
     }
 }
 
-/// Clears the weak slot of a dead object, before its value is dropped: by the sweeper, or by
-/// the thread that dropped its last handle.
+/// Clears the weak slot of a dead object, before its value is dropped. Sweeper: the swap
+/// reads the latest slot pointer whatever ordering brought the sweeper here.
 pub(crate) fn clear(h: &Header) {
-    // A slot is installed only through a handle, and the caller (the sweeper, or the thread
-    // that dropped the last handle) knows none is left: a null read stays null. Acquire:
-    // pairs with the AcqRel install in `new_for`.
-    if h.weak.load(Ordering::Acquire).is_null() {
-        return;
+    take_slot(h.weak.swap(ptr::null_mut(), Ordering::AcqRel));
+}
+
+/// Clears the weak slot of an object whose last handle the calling thread just dropped. A slot
+/// is installed only through a handle, and every other handle's drop is in the release
+/// sequence of the count our decrement read, so a slot installed through it is visible here:
+/// a null read is final, and the common case costs a load, not a read-modify-write.
+pub(crate) fn clear_owned(h: &Header) {
+    // Acquire: pairs with the AcqRel install in `new_for` (made before that handle's drop).
+    if !h.weak.load(Ordering::Acquire).is_null() {
+        clear(h);
     }
-    let raw = h.weak.swap(ptr::null_mut(), Ordering::AcqRel);
+}
+
+/// Empties a slot taken from a header.
+fn take_slot(raw: *mut WeakSlot) {
     if !raw.is_null() {
-        // SAFETY: `raw` is the header's own `Arc` count, taken exactly once here.
+        // SAFETY: `raw` is the header's own `Arc` count, taken exactly once (by the swap that
+        // returned it).
         let slot = unsafe { Arc::from_raw(raw) };
         *slot.target.lock() = None;
     }

@@ -104,7 +104,7 @@ impl Drop for Active {
 unsafe fn free_now(h: NonNull<Header>) {
     // SAFETY: owned by the caller, not yet freed.
     let header = unsafe { h.as_ref() };
-    weak::clear(header);
+    weak::clear_owned(header);
     let mut cleanups = Vec::new();
     if header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
         cleanup::take(header, &mut cleanups);
