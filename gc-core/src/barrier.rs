@@ -112,6 +112,13 @@ pub(crate) fn with_stable_state<R>(f: impl FnOnce(state::State) -> R) -> R {
     f(state::load())
 }
 
+/// Runs `f` with the gate held for reading (the collector cannot change phase until `f`
+/// returns), passing it the state.
+pub(crate) fn with_gate<R>(f: impl FnOnce(state::State) -> R) -> R {
+    let _gate = enter();
+    f(state::load())
+}
+
 /// Pushes an object a mutator shaded while holding the gate (see [`with_stable_state`]).
 pub(crate) fn push_grey(obj: NonNull<Header>) {
     GREY.lock().push(ObjPtr(obj));

@@ -151,7 +151,8 @@ impl<T: 'static> Clone for Gc<T> {
 impl<T: 'static> Drop for Gc<T> {
     fn drop(&mut self) {
         let h = self.header();
-        if crate::collector::state::load().is_marking() {
+        let state = crate::collector::state::load();
+        if state.is_marking() {
             // The deletion barrier: this handle may be the last path to its target that the
             // marker has not seen.
             barrier::shade(self.header_ptr());
@@ -162,7 +163,7 @@ impl<T: 'static> Drop for Gc<T> {
             return;
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
-        let before = heap::reclaim::BeforeDrop::read(h);
+        let before = heap::reclaim::BeforeDrop::read(h, state);
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;

@@ -215,3 +215,26 @@ fn last_handle_dropped_while_a_cycle_starts() {
         );
     });
 }
+
+/// Retiring against a cycle: a holder and its leaf are taken by a cycle, then a thread drops
+/// the holder's last handle (its value is dropped by that thread, the block left to a sweep)
+/// while another thread runs a cycle that counts, marks and sweeps the same blocks. Each value
+/// is dropped exactly once, never while the collector reads it, and each block is freed once.
+#[test]
+fn last_handle_to_a_taken_block_dropped_while_a_cycle_runs() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(1, &drops)));
+        collect();
+        let t = thread::spawn(move || drop(h));
+        collect();
+        t.join().unwrap();
+        collect();
+        collect();
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the leaf is dropped exactly once"
+        );
+    });
+}

@@ -2,7 +2,7 @@
 //! while holding handles. Afterwards the heap keeps working and nothing
 //! reachable is lost.
 
-use gc_core::{collect, stats, Gc, Trace, Tracer};
+use gc_core::{collect, stats, Gc, GcCell, Trace, Tracer};
 use tests::DropCounter;
 
 struct Bomb(bool);
@@ -26,23 +26,35 @@ unsafe impl Trace for WithBomb {
     fn trace(&self, _: &mut Tracer) {}
 }
 
+/// A bomb that points to itself: only a cycle's sweep drops it.
+struct CyclicBomb {
+    _bomb: WithBomb,
+    me: GcCell<Option<Gc<CyclicBomb>>>,
+}
+
+// SAFETY: `me` is the only field holding handles, traced through its cell.
+unsafe impl Trace for CyclicBomb {
+    fn trace(&self, t: &mut Tracer) {
+        self.me.trace(t)
+    }
+}
+
 #[test]
 fn a_panicking_drop_while_sweeping_is_counted_and_sweeping_goes_on() {
     let drops = DropCounter::new();
     let kept = Gc::new(vec![1, 2, 3]);
     let panics_before = stats().drop_panics;
-    let bombs: Vec<_> = (0..10)
-        .map(|i| {
-            Gc::new(WithBomb {
+    for i in 0..10 {
+        let bomb = Gc::new(CyclicBomb {
+            _bomb: WithBomb {
                 _bomb: Bomb(i == 3),
                 _token: drops.token(),
-            })
-        })
-        .collect();
-    // A cycle takes them into its snapshot: from then on the collector frees them.
-    collect();
-    drop(bombs);
-    assert_eq!(drops.dropped(), 0, "left to the collector");
+            },
+            me: GcCell::new(None),
+        });
+        *bomb.me.borrow_mut() = Some(bomb.clone());
+    }
+    assert_eq!(drops.dropped(), 0, "cyclic: left to the collector");
     collect();
     assert_eq!(drops.dropped(), 10, "every dead value was dropped");
     assert!(stats().drop_panics > panics_before);

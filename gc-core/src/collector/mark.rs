@@ -1,7 +1,7 @@
 //! The mark half of a cycle: count internal handles, find roots, trace from them.
 
 use crate::barrier;
-use crate::heap::header::Header;
+use crate::heap::header::{is_retired, Header};
 use crate::heap::list::ObjList;
 use crate::primitive::Ordering;
 use crate::trace::{TraceMode, Tracer};
@@ -10,14 +10,16 @@ use std::ptr::NonNull;
 
 /// Count phase: for every object of the snapshot that is still white, counts the handles it
 /// holds as internal. Objects already marked (allocated black or shaded by a barrier) are
-/// skipped: undercounting only makes objects look rooted (so is skipping a cell a mutator
-/// holds).
+/// skipped, and so are retired blocks (a mutator is dropping or has dropped the value):
+/// undercounting only makes objects look rooted (so is skipping a cell a mutator holds).
 pub(crate) fn count(snapshot: &ObjList, epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Count, epoch);
     snapshot.for_each(|o| {
         // SAFETY: every snapshot object is live until this cycle's sweep.
         let h = unsafe { o.0.as_ref() };
-        if h.vtable.holds_handles && !h.is_marked(epoch) {
+        // Acquire: pairs with the stores of a block being retired (see `heap::reclaim`).
+        let mark = h.mark.load(Ordering::Acquire);
+        if h.vtable.holds_handles && mark != epoch && !is_retired(mark) {
             // A panicking `Trace` impl leaves this object partly counted: an undercount, which
             // only makes its targets look rooted.
             let _ = catch_unwind(AssertUnwindSafe(|| {

@@ -234,6 +234,28 @@ pub(crate) fn note_alloc(bytes: usize) {
     }
 }
 
+global! {
+    /// Bytes of blocks retired (value dropped by a mutator, block waiting for a sweep) since
+    /// the last cycle ended. `Relaxed`: a trigger heuristic.
+    static RETIRED: AtomicU64 = AtomicU64::new(0);
+}
+
+/// Reports `bytes` of blocks retired by a mutator (see `heap::reclaim`): they are garbage the
+/// next sweep frees without tracing. Once they reach a quarter of the heap (at least the
+/// minimum heap), a cycle is requested (unless automatic cycles are off), so that memory is
+/// reused instead of the heap growing past them.
+pub(crate) fn note_retired(bytes: u64) {
+    if bytes == 0 {
+        return;
+    }
+    let retired = RETIRED.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    // No automatic cycle when they are off (no percent, no limit).
+    if goal() != u64::MAX && retired >= (heap_live() / 4).max(MIN_HEAP) {
+        RETIRED.store(0, Ordering::Relaxed);
+        request_cycle(false);
+    }
+}
+
 /// Reports `bytes` freed by allocating threads at once (a last handle dropped), not by a
 /// sweep: the heap is that much smaller.
 pub(crate) fn note_free(bytes: usize) {
@@ -245,6 +267,7 @@ pub(crate) fn note_free(bytes: usize) {
 /// Called by the collector when a cycle has swept.
 pub(crate) fn cycle_done(marked: u64, freed: u64, stacks: u64) {
     FREED.fetch_add(freed, Ordering::Relaxed);
+    RETIRED.store(0, Ordering::Relaxed);
     LAST_MARKED.store(marked, Ordering::Relaxed);
     LAST_STACKS.store(stacks, Ordering::Relaxed);
     recompute_goal();

@@ -1,6 +1,6 @@
 //! The collector's phase and epoch, packed in one word so a mutator reads both at once.
 
-use crate::heap::header::DEAD;
+use crate::heap::header::is_retired;
 use crate::primitive::{global, AtomicU64, Ordering};
 
 /// What mutators must do right now.
@@ -44,10 +44,11 @@ impl State {
     }
 }
 
-/// The epoch the next cycle uses: never 0 (the untagged internal count) nor [`DEAD`].
+/// The epoch the next cycle uses: never 0 (the untagged internal count) nor a retired mark
+/// value ([`DEAD`](crate::heap::header::DEAD) and the others).
 pub(crate) fn next_epoch(epoch: u32) -> u32 {
     match epoch.wrapping_add(1) {
-        0 | DEAD => 1,
+        e if e == 0 || is_retired(e) => 1,
         e => e,
     }
 }

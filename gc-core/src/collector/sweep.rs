@@ -1,7 +1,7 @@
 //! The sweep half of a cycle: clear weak refs of dead objects, drop their values, free them.
 
 use crate::cleanup::{self, Cleanup};
-use crate::heap::header::DEAD;
+use crate::heap::header::{DEAD, HUSK, RETIRING};
 use crate::heap::{self, list::ObjList};
 use crate::primitive::Ordering;
 use crate::weak;
@@ -21,10 +21,15 @@ pub(crate) struct Swept {
 /// were marked (to be swept again next cycle).
 ///
 /// Three passes, in this order for soundness: (1) while the snapshot is split into live and
-/// dead, every dead object's weak slot is cleared and its mark set to `DEAD`; (2) every dead value is dropped, and a handle dropped in the
-/// process checks its target's mark, giving its count back only to live targets; (3) every
-/// dead block is freed. No block is freed before every dead value has been dropped, so a
-/// handle inside a dead value never reads freed memory.
+/// dead, every dead object's weak slot is cleared and its mark set to `DEAD`; (2) every dead
+/// value is dropped, and a handle dropped in the process checks its target's mark, giving its
+/// count back only to live targets; (3) every dead block is freed. No block is freed before
+/// every dead value has been dropped, so a handle inside a dead value never reads freed
+/// memory.
+///
+/// Retired blocks (see `heap::reclaim`) are no handle's target: a [`HUSK`] (value dropped by
+/// a mutator) is only freed; a block still [`RETIRING`] (its value being dropped) is kept for
+/// a later sweep.
 pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut out = Swept::default();
     let mut dead = ObjList::new();
@@ -34,22 +39,34 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         |o| {
             // SAFETY: snapshot objects are live until this sweep frees them.
             let h = unsafe { o.0.as_ref() };
-            if h.is_marked(epoch) {
-                out.marked_bytes += h.vtable.layout.size() as u64;
-                return true;
+            // Acquire: pairs with the Release store of `HUSK` (the value's drop is done).
+            match h.mark.load(Ordering::Acquire) {
+                m if m == epoch => {
+                    out.marked_bytes += h.vtable.layout.size() as u64;
+                    true
+                }
+                RETIRING => true,
+                HUSK => false,
+                _ => {
+                    weak::clear(h);
+                    cleanup::take(h, &mut out.cleanups);
+                    // Release: nothing to publish to other threads (only this thread drops
+                    // dead values), but keeps the store ordered before the drops below.
+                    h.mark.store(DEAD, Ordering::Release);
+                    false
+                }
             }
-            weak::clear(h);
-            cleanup::take(h, &mut out.cleanups);
-            // Release: nothing to publish to other threads (only this thread drops dead
-            // values), but keeps the store ordered before the drops below.
-            h.mark.store(DEAD, Ordering::Release);
-            false
         },
         &mut dead,
     );
     dead.for_each(|o| {
         // SAFETY: as above.
-        let vt = unsafe { o.0.as_ref() }.vtable;
+        let h = unsafe { o.0.as_ref() };
+        if h.mark.load(Ordering::Relaxed) == HUSK {
+            // Its value was dropped by the mutator that retired it.
+            return;
+        }
+        let vt = h.vtable;
         // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
         // revive it: its weak slot is cleared), so no other thread can access the value, and
         // each dead object is dropped exactly once here.

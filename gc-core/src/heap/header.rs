@@ -10,6 +10,20 @@ use std::ptr::NonNull;
 /// an epoch (the epoch counter skips it).
 pub(crate) const DEAD: u32 = u32::MAX;
 
+/// The mark value of an object a cycle has taken whose last handle was dropped between cycles:
+/// the dropping thread is dropping its value now (the collector skips it and keeps the block).
+pub(crate) const RETIRING: u32 = u32::MAX - 1;
+
+/// The mark value of a block whose value a mutator dropped after its last handle went (see
+/// `heap::reclaim`): only the block is left, for the next sweep to free.
+pub(crate) const HUSK: u32 = u32::MAX - 2;
+
+/// True for the mark values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`]. No cycle
+/// uses them as its epoch, and no handle to such an object exists.
+pub(crate) fn is_retired(mark: u32) -> bool {
+    mark >= HUSK
+}
+
 /// Flag: cleanups are registered for this object (see `add_cleanup`).
 pub(crate) const HAS_CLEANUP: u32 = 1;
 
@@ -38,10 +52,12 @@ pub(crate) struct Header {
     /// that cycle's epoch in the high 32 bits (a stale tag reads as zero, so no reset pass is
     /// needed). Written and read by the collector thread only: `Relaxed`.
     pub(crate) internal: AtomicU64,
-    /// The epoch of the last cycle that reached this object, or [`DEAD`]. A mutator sets it
-    /// when shading (CAS, under the barrier gate) or when allocating (before publication); the
-    /// collector sets it when shading. `AcqRel`/`Acquire` so a shade's CAS orders before the
-    /// grey push that follows it.
+    /// The epoch of the last cycle that reached this object, or [`DEAD`], [`RETIRING`] or
+    /// [`HUSK`]. A mutator sets it when shading (CAS, under the barrier gate), when
+    /// registering a new block (under its list lock), and when retiring a block (under the
+    /// gate, then `Release` after the value is dropped); the collector sets it when shading
+    /// and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the grey push that
+    /// follows it, and a husk's value drop before the sweep that frees the block.
     pub(crate) mark: AtomicU32,
     /// Bit flags ([`HAS_CLEANUP`]). Set by mutators (`AcqRel` RMW), read by the sweeper after
     /// marking has ended (`Acquire`).
@@ -91,7 +107,7 @@ impl Header {
     /// caller must then get it scanned).
     pub(crate) fn try_shade(&self, epoch: u32) -> bool {
         let cur = self.mark.load(Ordering::Acquire);
-        if cur == epoch || cur == DEAD {
+        if cur == epoch || is_retired(cur) {
             return false;
         }
         // AcqRel: pairs with other shaders' CAS so exactly one of them wins and pushes.
