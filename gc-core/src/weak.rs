@@ -3,19 +3,42 @@
 use crate::barrier;
 use crate::collector::state::Phase;
 use crate::gc::Gc;
-use crate::heap::header::Header;
+use crate::heap::header::{Header, HAS_WEAK};
 use crate::heap::ObjPtr;
 use crate::primitive::{Mutex, Ordering};
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::ptr;
 use std::sync::Arc;
 
-/// The indirection every `GcWeak` to one object shares. The object's header owns one `Arc`
-/// count (as a raw pointer); the sweeper clears `target` under the lock when the object dies,
-/// before its value is dropped.
+/// The indirection every `GcWeak` to one object shares. It is kept in [`SLOTS`] under the
+/// object's address while the object lives (the header only has a flag, [`HAS_WEAK`], so
+/// objects without weak references pay no header space); the object's death removes it and
+/// clears `target` under the lock, before the value is dropped.
 pub(crate) struct WeakSlot {
     target: Mutex<Option<ObjPtr>>,
+}
+
+/// The slots of live objects, by header address, in shards (by address) so that downgrades
+/// of different objects rarely share a lock. An entry is made by the object's first
+/// downgrade, with its `HAS_WEAK` flag set under the shard lock, and removed when the object
+/// dies, before its block is freed: an address is never reused with a stale entry.
+type Shard = Mutex<Option<HashMap<usize, Arc<WeakSlot>>>>;
+
+/// Number of [`SLOTS`] shards.
+const SHARDS: usize = 16;
+
+#[cfg(not(loom))]
+static SLOTS: [Shard; SHARDS] = [const { Mutex::new(None) }; SHARDS];
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref SLOTS: [Shard; SHARDS] = std::array::from_fn(|_| Mutex::new(None));
+}
+
+/// The shard holding the slot of the object headed at `addr` (headers are 16-byte aligned).
+fn shard(addr: usize) -> &'static Shard {
+    &SLOTS[(addr >> 4) % SHARDS]
 }
 
 /// A weak reference to a heap object, like Go's `weak.Pointer`: [`upgrade`](GcWeak::upgrade)
@@ -36,32 +59,21 @@ pub struct GcWeak<T: 'static> {
 impl<T: 'static> GcWeak<T> {
     /// The weak reference for the object headed by `h`, creating its slot on first use.
     pub(crate) fn new_for(h: &Header) -> GcWeak<T> {
-        let mut raw = h.weak.load(Ordering::Acquire);
-        if raw.is_null() {
-            let fresh = Arc::new(WeakSlot {
-                target: Mutex::new(Some(ObjPtr(h.into()))),
-            });
-            let fresh = Arc::into_raw(fresh).cast_mut();
-            // AcqRel: publishes the slot to other downgraders (Acquire loads above) and the
-            // sweeper; pairs with their Acquire.
-            match h
-                .weak
-                .compare_exchange(raw, fresh, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => raw = fresh,
-                Err(existing) => {
-                    // SAFETY: `fresh` came from `Arc::into_raw` above and was never published.
-                    drop(unsafe { Arc::from_raw(fresh) });
-                    raw = existing;
-                }
-            }
-        }
-        // SAFETY: `raw` came from `Arc::into_raw`; the header's count keeps it alive while the
-        // object is (the caller holds a handle, so the sweeper cannot take it now).
-        let slot = unsafe {
-            Arc::increment_strong_count(raw);
-            Arc::from_raw(raw)
-        };
+        let addr = h as *const Header as usize;
+        let mut shard = shard(addr).lock();
+        let slot = shard
+            .get_or_insert_with(HashMap::new)
+            .entry(addr)
+            .or_insert_with(|| {
+                Arc::new(WeakSlot {
+                    target: Mutex::new(Some(ObjPtr(h.into()))),
+                })
+            })
+            .clone();
+        // Under the shard lock, so the flag and the entry appear together to `clear`. AcqRel:
+        // pairs with the Acquire load of `clear_owned` and the RMW of `clear`.
+        h.flags.fetch_or(HAS_WEAK, Ordering::AcqRel);
+        drop(shard);
         GcWeak {
             slot,
             _target: PhantomData,
@@ -142,29 +154,30 @@ impl<T: 'static> GcWeak<T> {
     }
 }
 
-/// Clears the weak slot of a dead object, before its value is dropped. Sweeper: the swap
-/// reads the latest slot pointer whatever ordering brought the sweeper here.
+/// Clears the weak slot of a dead object, before its value is dropped. Sweeper: the
+/// read-modify-write reads the latest flags whatever ordering brought the sweeper here.
 pub(crate) fn clear(h: &Header) {
-    take_slot(h.weak.swap(ptr::null_mut(), Ordering::AcqRel));
+    if h.flags.fetch_and(!HAS_WEAK, Ordering::AcqRel) & HAS_WEAK != 0 {
+        take_slot(h);
+    }
 }
 
 /// Clears the weak slot of an object whose last handle the calling thread just dropped. A slot
-/// is installed only through a handle, and every other handle's drop is in the release
-/// sequence of the count our decrement read, so a slot installed through it is visible here:
-/// a null read is final, and the common case costs a load, not a read-modify-write.
+/// is made only through a handle, and every other handle's drop is in the release sequence of
+/// the count our decrement read, so a flag set through it is visible here: a clear flag is
+/// final, and the common case costs a load, not a read-modify-write.
 pub(crate) fn clear_owned(h: &Header) {
-    // Acquire: pairs with the AcqRel install in `new_for` (made before that handle's drop).
-    if !h.weak.load(Ordering::Acquire).is_null() {
+    // Acquire: pairs with the AcqRel set in `new_for` (made before that handle's drop).
+    if h.flags.load(Ordering::Acquire) & HAS_WEAK != 0 {
         clear(h);
     }
 }
 
-/// Empties a slot taken from a header.
-fn take_slot(raw: *mut WeakSlot) {
-    if !raw.is_null() {
-        // SAFETY: `raw` is the header's own `Arc` count, taken exactly once (by the swap that
-        // returned it).
-        let slot = unsafe { Arc::from_raw(raw) };
+/// Removes the slot of the dying object headed by `h` and empties it.
+fn take_slot(h: &Header) {
+    let addr = h as *const Header as usize;
+    let slot = shard(addr).lock().as_mut().and_then(|m| m.remove(&addr));
+    if let Some(slot) = slot {
         *slot.target.lock() = None;
     }
 }

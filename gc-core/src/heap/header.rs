@@ -1,8 +1,7 @@
 //! The object header every heap block starts with, and the per-type vtable it points to.
 
-use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::primitive::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::trace::{Trace, Tracer};
-use crate::weak::WeakSlot;
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
@@ -26,6 +25,9 @@ pub(crate) fn is_retired(mark: u32) -> bool {
 
 /// Flag: cleanups are registered for this object (see `add_cleanup`).
 pub(crate) const HAS_CLEANUP: u32 = 1;
+
+/// Flag: weak references to this object exist; its slot is in `weak::SLOTS`.
+pub(crate) const HAS_WEAK: u32 = 2;
 
 /// Per-type operations the collector needs on a type-erased block.
 pub(crate) struct VTable {
@@ -59,12 +61,10 @@ pub(crate) struct Header {
     /// and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the grey push that
     /// follows it, and a husk's value drop before the sweep that frees the block.
     pub(crate) mark: AtomicU32,
-    /// Bit flags ([`HAS_CLEANUP`]). Set by mutators (`AcqRel` RMW), read by the sweeper after
-    /// marking has ended (`Acquire`).
+    /// Bit flags ([`HAS_CLEANUP`], [`HAS_WEAK`]). Set by mutators (`AcqRel` RMW); read by
+    /// the sweeper after marking has ended and by the thread that dropped the last handle
+    /// (`Acquire`); `HAS_WEAK` cleared by an `AcqRel` RMW when the object dies.
     pub(crate) flags: AtomicU32,
-    /// The weak slot shared by this object's `GcWeak`s, or null if none was ever made.
-    /// Installed by CAS (`AcqRel`), taken by the sweeper when the object dies.
-    pub(crate) weak: AtomicPtr<WeakSlot>,
     /// The vtable of the value's type.
     pub(crate) vtable: &'static VTable,
 }
@@ -155,4 +155,16 @@ unsafe fn trace_value<T: Trace>(h: NonNull<Header>, tracer: &mut Tracer) {
 unsafe fn drop_value<T>(h: NonNull<Header>) {
     // SAFETY: the caller guarantees exclusive access to a live value that is dropped once.
     unsafe { std::ptr::drop_in_place(&raw mut (*h.cast::<GcBox<T>>().as_ptr()).value) };
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_four_words() {
+        // A binary-trees node (two handles) then takes a 48-byte block.
+        assert_eq!(std::mem::size_of::<Header>(), 32);
+        assert_eq!(std::mem::size_of::<GcBox<[usize; 2]>>(), 48);
+    }
 }

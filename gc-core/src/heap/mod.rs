@@ -6,7 +6,7 @@ pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod reclaim;
 
-use crate::primitive::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use crate::primitive::{AtomicU32, AtomicU64, AtomicUsize};
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
 use std::ptr::NonNull;
@@ -40,7 +40,6 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
                 // `register` sets the mark (and `internal`) under the thread's list lock.
                 mark: AtomicU32::new(0),
                 flags: AtomicU32::new(0),
-                weak: AtomicPtr::new(std::ptr::null_mut()),
                 vtable,
             },
             value,
