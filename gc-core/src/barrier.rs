@@ -113,10 +113,12 @@ pub(crate) fn with_stable_state<R>(f: impl FnOnce(state::State) -> R) -> R {
 }
 
 /// Runs `f` with the gate held for reading (the collector cannot change phase until `f`
-/// returns), passing it the state.
-pub(crate) fn with_gate<R>(f: impl FnOnce(state::State) -> R) -> R {
-    let _gate = enter();
-    f(state::load())
+/// returns), passing it the state, if the gate can be taken without waiting; `None` if the
+/// collector holds it or is waiting for it (the caller then leaves its work to the collector
+/// rather than delay a phase change).
+pub(crate) fn try_with_gate<R>(f: impl FnOnce(state::State) -> R) -> Option<R> {
+    let _gate = GATE.try_read()?;
+    Some(f(state::load()))
 }
 
 /// Pushes an object a mutator shaded while holding the gate (see [`with_stable_state`]).

@@ -171,7 +171,8 @@ unsafe fn retire(
     blocks: &mut Vec<(NonNull<Header>, State)>,
     claimed: &mut Vec<(NonNull<Header>, &'static VTable)>,
 ) {
-    barrier::with_gate(|now| {
+    // If the gate is busy, nothing is claimed: the blocks are left to the collector.
+    barrier::try_with_gate(|now| {
         for &(h, state) in blocks.iter() {
             if state != now {
                 continue;
