@@ -53,6 +53,18 @@ fn holder(l: Option<Gc<Leaf>>) -> Gc<Holder> {
     })
 }
 
+/// Runs two more cycles (a block retired or left over is freed by then) and checks that
+/// `expected` values were dropped, each exactly once.
+fn assert_dropped_once_after_cycles(drops: &AtomicUsize, expected: usize) {
+    collect();
+    collect();
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        expected,
+        "every garbage value is dropped exactly once"
+    );
+}
+
 /// The cell barrier: a handle taken out of a cell while the marker runs is never freed.
 #[test]
 fn take_out_of_a_cell_during_marking() {
@@ -176,13 +188,7 @@ fn allocation_list_drained_while_a_thread_allocates() {
         });
         collect();
         t.join().unwrap();
-        collect();
-        collect();
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            5,
-            "every garbage block is dropped exactly once"
-        );
+        assert_dropped_once_after_cycles(&drops, 5);
     });
 }
 
@@ -206,13 +212,7 @@ fn last_handle_dropped_while_a_cycle_starts() {
         assert_eq!(kept.value, 1, "the leaf held from outside is intact");
         assert_eq!(drops.load(Ordering::SeqCst), 0);
         drop(kept);
-        collect();
-        collect();
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            1,
-            "the leaf is dropped exactly once"
-        );
+        assert_dropped_once_after_cycles(&drops, 1);
     });
 }
 
@@ -229,12 +229,6 @@ fn last_handle_to_a_taken_block_dropped_while_a_cycle_runs() {
         let t = thread::spawn(move || drop(h));
         collect();
         t.join().unwrap();
-        collect();
-        collect();
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            1,
-            "the leaf is dropped exactly once"
-        );
+        assert_dropped_once_after_cycles(&drops, 1);
     });
 }
