@@ -1,10 +1,19 @@
 //! A last handle's drop frees acyclic garbage without a cycle: blocks still in their thread's
 //! list are freed, blocks a cycle already took are retired (value dropped now, block freed by
 //! the next sweep). Its own test binary: automatic cycles are turned off, so that no cycle is
-//! running when the handles are dropped.
+//! running when the handles are dropped, and its tests take turns (a cycle one test runs
+//! would drain the lists of the other's thread).
 
 use gc_core::{collect, set_gc_percent, stats, Gc, GcWeak, Trace};
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
 use tests::{DropCounter, DropToken};
+
+/// Held by each test for its whole run.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[derive(Trace)]
 struct Node {
@@ -27,6 +36,7 @@ fn list(n: usize, drops: &DropCounter) -> Gc<Node> {
 
 #[test]
 fn last_handles_free_lists_before_and_after_a_cycle_took_them() {
+    let _turn = one_at_a_time();
     set_gc_percent(-1);
 
     // Never taken by a cycle: freed at once, blocks included.
@@ -69,4 +79,80 @@ fn last_handles_free_lists_before_and_after_a_cycle_took_them() {
         "the next sweep frees the blocks"
     );
     assert_eq!(drops.dropped(), 1_000_000, "and drops nothing twice");
+}
+
+/// A value of another type in the same size class as `Node` (two words).
+#[derive(Trace)]
+struct Other {
+    value: u64,
+    #[gc(unsafe_no_trace)]
+    _token: DropToken,
+}
+
+/// The addresses of the values of a list's nodes.
+fn addresses(head: &Gc<Node>) -> HashSet<usize> {
+    let mut seen = HashSet::new();
+    let mut node = Some(head.clone());
+    while let Some(n) = node {
+        seen.insert(Gc::as_ptr(&n) as usize);
+        node = n.next.clone();
+    }
+    seen
+}
+
+#[test]
+fn blocks_freed_at_once_are_reused_by_their_thread_until_a_cycle_takes_them() {
+    let _turn = one_at_a_time();
+    set_gc_percent(-1);
+    let drops = DropCounter::new();
+
+    // Freed at once, then reused by the next allocations of the size class, of any type.
+    let head = list(100, &drops);
+    let freed = addresses(&head);
+    let weak = Gc::downgrade(&head);
+    let before = stats();
+    drop(head);
+    assert_eq!(drops.dropped(), 100);
+    let others: Vec<Gc<Other>> = (0..100)
+        .map(|value| {
+            Gc::new(Other {
+                value,
+                _token: drops.token(),
+            })
+        })
+        .collect();
+    let reused = others
+        .iter()
+        .filter(|o| freed.contains(&(Gc::as_ptr(o) as usize)))
+        .count();
+    assert_eq!(reused, 100, "every freed block is handed out again");
+    assert!(
+        weak.upgrade().is_none(),
+        "a weak reference to a freed value stays cleared when its block is reused"
+    );
+    for (i, o) in others.iter().enumerate() {
+        assert_eq!(o.value, i as u64, "values in reused blocks are intact");
+    }
+    let after = stats();
+    assert_eq!(after.total_freed_objects - before.total_freed_objects, 100);
+    assert_eq!(after.total_alloc_objects - before.total_alloc_objects, 100);
+    assert_eq!(after.num_gc, before.num_gc, "no cycle was needed");
+    drop(others);
+    assert_eq!(drops.dropped(), 200);
+
+    // A cycle drains the list: the kept blocks are then its sweep's to free, counted once.
+    let head = list(100, &drops);
+    let before = stats();
+    drop(head);
+    collect();
+    assert_eq!(
+        stats().total_freed_objects - before.total_freed_objects,
+        100,
+        "blocks freed at once are not counted again by the sweep that frees them"
+    );
+    let fresh = list(100, &drops);
+    assert_eq!(addresses(&fresh).len(), 100, "fresh blocks are distinct");
+    drop(fresh);
+    collect();
+    assert_eq!(drops.dropped(), 400, "nothing dropped twice");
 }

@@ -1,7 +1,7 @@
 //! The sweep half of a cycle: clear weak refs of dead objects, drop their values, free them.
 
 use crate::cleanup::{self, Cleanup};
-use crate::heap::header::{DEAD, HUSK, RETIRING};
+use crate::heap::header::{DEAD, HUSK, RETIRING, SPARE};
 use crate::heap::{self, list::ObjList};
 use crate::primitive::Ordering;
 use crate::weak;
@@ -29,7 +29,8 @@ pub(crate) struct Swept {
 ///
 /// Retired blocks (see `heap::reclaim`) are no handle's target: a [`HUSK`] (value dropped by
 /// a mutator) is only freed; a block still [`RETIRING`] (its value being dropped) is kept for
-/// a later sweep.
+/// a later sweep. A [`SPARE`] (freed at once and kept by its thread, see `heap::cache`) is
+/// freed without being counted again.
 pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut out = Swept::default();
     let mut dead = ObjList::new();
@@ -46,7 +47,7 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
                     true
                 }
                 RETIRING => true,
-                HUSK => false,
+                HUSK | SPARE => false,
                 _ => {
                     weak::clear(h);
                     cleanup::take(h, &mut out.cleanups);
@@ -62,8 +63,8 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     dead.for_each(|o| {
         // SAFETY: as above.
         let h = unsafe { o.0.as_ref() };
-        if h.mark.load(Ordering::Relaxed) == HUSK {
-            // Its value was dropped by the mutator that retired it.
+        if matches!(h.mark.load(Ordering::Relaxed), HUSK | SPARE) {
+            // Its value was dropped by the mutator that retired or freed it.
             return;
         }
         let vt = h.vtable;
@@ -83,8 +84,11 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut recycler = heap::blocks::Recycler::new(cap);
     dead.for_each(|o| {
         // SAFETY: as above.
-        out.freed_bytes += unsafe { o.0.as_ref() }.vtable.layout.size() as u64;
-        out.freed_objects += 1;
+        let h = unsafe { o.0.as_ref() };
+        if h.mark.load(Ordering::Relaxed) != SPARE {
+            out.freed_bytes += h.vtable.layout.size() as u64;
+            out.freed_objects += 1;
+        }
         // SAFETY: the value was dropped in the pass above and nothing refers to the block.
         unsafe { heap::free(o.0, &mut recycler) };
     });

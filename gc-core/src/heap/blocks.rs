@@ -17,15 +17,21 @@ const MAX_SMALL: usize = 1024;
 /// Size class granularity, and the alignment of every small block.
 const GRANULE: usize = 16;
 /// Number of size classes.
-const CLASSES: usize = MAX_SMALL / GRANULE;
+pub(crate) const CLASSES: usize = MAX_SMALL / GRANULE;
 /// Blocks per batch moved between a thread and the central pool.
 #[cfg(any(test, not(any(loom, gc_sanitize))))]
 const BATCH: usize = 256;
 
 /// The size class of `layout`, if it is small.
-fn class_of(layout: Layout) -> Option<usize> {
+pub(crate) fn class_of(layout: Layout) -> Option<usize> {
     (layout.size() <= MAX_SMALL && layout.align() <= GRANULE)
         .then(|| layout.size().div_ceil(GRANULE).max(1) - 1)
+}
+
+/// The size of every block of class `class`.
+#[cfg(gc_sanitize)]
+pub(crate) fn class_size(class: usize) -> usize {
+    class_layout(class).size()
 }
 
 /// The layout every block of class `class` is allocated with.

@@ -2,14 +2,24 @@
 //! collector drains at the start of a cycle by moving its chunks (the owner's lock is held for
 //! that move only, never for copying entries), so allocation does not serialise threads and
 //! the collector never holds an allocating thread for long.
+//!
+//! A small block its thread frees at once stays in the list, marked [`SPARE`], and the thread
+//! hands it out again for its next allocation of the same size class: the list entry, the
+//! block and its index are reused as they are, so freeing and allocating again touch neither
+//! the list's chunks nor the block cache. A drain ends that: the spares are then in a snapshot,
+//! and its sweep frees them.
 
+use super::blocks;
+use super::header::{Header, RETIRING, SPARE};
 use super::list::ObjList;
 use super::ObjPtr;
 use crate::collector::pacer;
 use crate::collector::state;
 use crate::primitive::{global, local, Arc, Mutex, Ordering};
 use crate::spin_lock::SpinLock;
-use std::cell::{Cell, OnceCell};
+use std::alloc::Layout;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::ptr::NonNull;
 
 /// Blocks a thread allocated since the collector last drained its list, and its totals.
 #[derive(Default)]
@@ -25,6 +35,8 @@ pub(crate) struct ThreadList {
     pub(crate) freed_objects: u64,
     /// The epoch of the last cycle that drained this list.
     drained_epoch: u32,
+    /// How many times a cycle drained this list (the generation of its spares).
+    drains: u64,
 }
 
 /// A thread's list: its owner takes the lock for each allocation and each block it frees at
@@ -45,6 +57,7 @@ static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
     freed_bytes: 0,
     freed_objects: 0,
     drained_epoch: 0,
+    drains: 0,
 });
 }
 
@@ -54,6 +67,82 @@ const FLUSH_BYTES: isize = 64 * 1024;
 struct Local {
     list: Shared,
     unflushed: Cell<isize>,
+    spares: RefCell<Spares>,
+}
+
+/// Small blocks this thread freed at once and keeps for its next allocations, per size class.
+/// Each is still in the thread's list (at the index its header's `internal` holds), marked
+/// [`SPARE`]. They may be handed out only while the list has not been drained since they were
+/// kept: `generation` is the list's drain count then, checked under the list's lock.
+#[derive(Default)]
+struct Spares {
+    generation: u64,
+    classes: Vec<Vec<ObjPtr>>,
+}
+
+impl Spares {
+    /// Forgets every spare (they were drained: their sweep frees them) and starts
+    /// `generation`.
+    fn restart(&mut self, generation: u64) {
+        self.generation = generation;
+        self.classes.iter_mut().for_each(Vec::clear);
+    }
+}
+
+/// The size class in which a block of `layout` is kept as a spare, if it is small.
+#[inline]
+fn spare_class(layout: Layout) -> Option<usize> {
+    blocks::class_of(layout)
+}
+
+/// In sanitizer builds, AddressSanitizer is told that a spare's value bytes must not be touched
+/// until the spare is handed out again (a use after free at once is reported as it would be
+/// after a free to the system allocator). Elsewhere these do nothing.
+#[cfg(gc_sanitize)]
+mod poison {
+    use super::{blocks, Header, ObjPtr};
+    use std::ffi::c_void;
+
+    extern "C" {
+        fn __asan_poison_memory_region(addr: *const c_void, size: usize);
+        fn __asan_unpoison_memory_region(addr: *const c_void, size: usize);
+    }
+
+    /// The value bytes of a block of class `class`: everything after the header.
+    fn value_bytes(obj: ObjPtr, class: usize) -> (*const c_void, usize) {
+        let header = std::mem::size_of::<Header>();
+        // A block of class `class` has `class_size(class)` bytes, a header and then the value.
+        let start = obj.0.as_ptr().cast::<u8>().wrapping_add(header);
+        (start.cast(), blocks::class_size(class) - header)
+    }
+
+    /// Marks the value bytes of the spare `obj` as not addressable.
+    pub(super) fn spare(obj: ObjPtr, class: usize) {
+        let (addr, size) = value_bytes(obj, class);
+        // SAFETY: the range lies inside the block, which is allocated (poisoning only changes
+        // AddressSanitizer's shadow memory).
+        unsafe { __asan_poison_memory_region(addr, size) };
+    }
+
+    /// Marks the value bytes of the spare `obj` as addressable again, before it is reused.
+    pub(super) fn reuse(obj: ObjPtr, class: usize) {
+        let (addr, size) = value_bytes(obj, class);
+        // SAFETY: as in `spare`.
+        unsafe { __asan_unpoison_memory_region(addr, size) };
+    }
+}
+
+#[cfg(not(gc_sanitize))]
+mod poison {
+    use super::ObjPtr;
+
+    /// Nothing to tell outside sanitizer builds.
+    #[inline(always)]
+    pub(super) fn spare(_: ObjPtr, _: usize) {}
+
+    /// Nothing to tell outside sanitizer builds.
+    #[inline(always)]
+    pub(super) fn reuse(_: ObjPtr, _: usize) {}
 }
 
 impl Local {
@@ -65,6 +154,7 @@ impl Local {
         Local {
             list,
             unflushed: Cell::new(0),
+            spares: RefCell::default(),
         }
     }
 
@@ -146,10 +236,63 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     }
 }
 
-/// Takes `obj`, whose last handle the calling thread just dropped, out of the calling thread's
-/// list if it is still there, and returns whether it was: the caller then owns the block and
-/// frees it at once. Otherwise (another thread allocated it, or a cycle already took it) it is
-/// left to the collector.
+/// Allocates a block for `layout` from the calling thread's spares, if it keeps one of its
+/// size class: `init` writes the whole block (header and value), then the block gets its mark
+/// and its list index back, as [`register`] would give them, all under the list's lock (a
+/// drain, which would put the block in a snapshot, waits for it). Returns the block, or `None`
+/// without calling `init`.
+#[inline]
+pub(crate) fn reuse_spare(
+    layout: Layout,
+    init: impl FnOnce(NonNull<Header>),
+) -> Option<NonNull<Header>> {
+    let class = spare_class(layout)?;
+    let reused = LOCAL.try_with(|local| {
+        let local = local.get()?;
+        let mut spares = local.spares.borrow_mut();
+        let obj = {
+            let mut list = local.list.lock();
+            if spares.generation != list.drains {
+                // Drained since they were kept: in a snapshot now, for its sweep to free.
+                spares.restart(list.drains);
+                return None;
+            }
+            let obj = spares.classes.get_mut(class)?.pop()?;
+            // SAFETY: a spare of this generation is in this list, undrained: no snapshot holds
+            // it and no handle to it exists, so this thread owns it; it is not freed.
+            let h = unsafe { obj.0.as_ref() };
+            // Relaxed: the index was written by this thread.
+            let tag = h.internal.load(Ordering::Relaxed);
+            poison::reuse(obj, class);
+            init(obj.0);
+            // Relaxed: as in `register`.
+            h.mark.store(state::load().epoch(), Ordering::Relaxed);
+            h.internal.store(tag, Ordering::Relaxed);
+            list.alloc_bytes += layout.size() as u64;
+            list.alloc_objects += 1;
+            obj
+        };
+        local.account(layout.size() as isize);
+        Some(obj.0)
+    });
+    reused.ok().flatten()
+}
+
+/// How [`unregister`] took a block out of the list's hands.
+#[derive(Clone, Copy)]
+pub(crate) enum Taken {
+    /// Removed from the list: the caller drops the value and frees the block.
+    Removed,
+    /// Left in the list, marked [`RETIRING`] (every collector pass skips its value): the
+    /// caller drops the value and hands the block to [`keep_spare`] with `generation` and
+    /// its size class.
+    Kept { generation: u64, class: usize },
+}
+
+/// Takes `obj`, whose last handle the calling thread just dropped, from the calling thread's
+/// list if it is still there, and says how: the caller then owns the value and drops it at
+/// once. Otherwise (another thread allocated it, or a cycle already took it) it is left to
+/// the collector.
 ///
 /// Nothing else can reach such a block: no handle to it exists (a weak upgrade refuses a zero
 /// count), it is in no snapshot, and no shade of it can be pending: marking is not running,
@@ -165,41 +308,83 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 ///
 /// `index_hint` is `Header::internal` as read before the count dropped to zero: after that, the
 /// header of a block that is not in this list may already be freed, so it is not read.
-pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> bool {
+pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
     let taken = LOCAL.try_with(|local| {
-        let Some(local) = local.get() else {
-            return false;
-        };
-        {
+        let local = local.get()?;
+        let taken = {
             let mut list = local.list.lock();
             // The tag is a hint (a count phase may have overwritten it): the entry it names is
             // checked. `obj` can be in at most one list, and only once.
             let index = (index_hint as u32) as usize;
             if list.objects.get(index) != Some(obj) {
-                return false;
+                return None;
             }
             // Found in this list: no cycle has taken the block, so it is not freed. (A block
             // at the same address freed and allocated again would have had to be allocated by
             // this thread, which is busy dropping.)
             let s = state::load();
             if s.is_marking() && list.drained_epoch != s.epoch() {
-                return false;
+                return None;
             }
             // SAFETY: found in this list, so not freed (see above); the vtable is static.
-            let bytes = unsafe { obj.0.as_ref() }.vtable.layout.size();
-            if let Some(moved) = list.objects.swap_remove(index) {
-                // SAFETY: `moved` is in this list, so it is not yet freed.
-                let moved = unsafe { moved.0.as_ref() };
-                moved.internal.store(index_tag(index), Ordering::Relaxed);
-            }
-            list.freed_bytes += bytes as u64;
+            let h = unsafe { obj.0.as_ref() };
+            let layout = h.vtable.layout;
+            let taken = if let Some(class) = spare_class(layout) {
+                // Relaxed: the lock orders it before the next drain, hence before every
+                // collector pass that could find the block in a snapshot.
+                h.mark.store(RETIRING, Ordering::Relaxed);
+                Taken::Kept {
+                    generation: list.drains,
+                    class,
+                }
+            } else {
+                if let Some(moved) = list.objects.swap_remove(index) {
+                    // SAFETY: `moved` is in this list, so it is not yet freed.
+                    let moved = unsafe { moved.0.as_ref() };
+                    moved.internal.store(index_tag(index), Ordering::Relaxed);
+                }
+                Taken::Removed
+            };
+            list.freed_bytes += layout.size() as u64;
             list.freed_objects += 1;
-            drop(list);
-            local.account(-(bytes as isize));
-        }
-        true
+            (taken, layout.size())
+        };
+        local.account(-(taken.1 as isize));
+        Some(taken.0)
     });
-    matches!(taken, Ok(true))
+    taken.ok().flatten()
+}
+
+/// Keeps `obj`, whose value was dropped, as a spare of the calling thread: it is marked
+/// [`SPARE`], and kept for reuse unless its list was drained since `generation` (then it
+/// is in a snapshot, and the sweep frees it).
+///
+/// # Safety
+/// [`unregister`] returned `Taken::Kept { generation, class }` for `obj` on this thread, its
+/// value has been dropped, and the caller does not touch the block again.
+pub(crate) unsafe fn keep_spare(obj: ObjPtr, generation: u64, class: usize) {
+    // SAFETY: the block is still this thread's (`RETIRING`: kept by every sweep) until the
+    // store below, after which it is not read.
+    let h = unsafe { obj.0.as_ref() };
+    poison::spare(obj, class);
+    // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the block
+    // (its list was drained meanwhile) does so after the value's drop.
+    h.mark.store(SPARE, Ordering::Release);
+    let _ = LOCAL.try_with(|local| {
+        let Some(local) = local.get() else { return };
+        let mut spares = local.spares.borrow_mut();
+        if generation < spares.generation {
+            // Drained, and the spares already know it.
+            return;
+        }
+        if generation > spares.generation {
+            spares.restart(generation);
+        }
+        if spares.classes.len() <= class {
+            spares.classes.resize_with(blocks::CLASSES, Vec::new);
+        }
+        spares.classes[class].push(obj);
+    });
 }
 
 /// Moves every block allocated so far to the end of `into`, records `epoch` as each list's last
@@ -212,6 +397,7 @@ pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
         let mut list = list.lock();
         into.append(&mut list.objects);
         list.drained_epoch = epoch;
+        list.drains += 1;
     }
     into.append(&mut ORPHANS.lock().objects);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated

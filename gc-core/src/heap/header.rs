@@ -17,10 +17,16 @@ pub(crate) const RETIRING: u32 = u32::MAX - 1;
 /// `heap::reclaim`): only the block is left, for the next sweep to free.
 pub(crate) const HUSK: u32 = u32::MAX - 2;
 
-/// True for the mark values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`]. No cycle
-/// uses them as its epoch, and no handle to such an object exists.
+/// The mark value of a small block freed at once that its thread keeps for its next
+/// allocation of the same size class (see `heap::cache`): the value is dropped and the block
+/// counted as freed. A sweep that finds one (its list was drained before the thread reused it)
+/// frees it without counting it again.
+pub(crate) const SPARE: u32 = u32::MAX - 3;
+
+/// True for the mark values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`], [`SPARE`].
+/// No cycle uses them as its epoch, and no handle to such an object exists.
 pub(crate) fn is_retired(mark: u32) -> bool {
-    mark >= HUSK
+    mark >= SPARE
 }
 
 /// Flag: cleanups are registered for this object (see `add_cleanup`).
@@ -54,10 +60,12 @@ pub(crate) struct Header {
     /// that cycle's epoch in the high 32 bits (a stale tag reads as zero, so no reset pass is
     /// needed). Written and read by the collector thread only: `Relaxed`.
     pub(crate) internal: AtomicU64,
-    /// The epoch of the last cycle that reached this object, or [`DEAD`], [`RETIRING`] or
-    /// [`HUSK`]. A mutator sets it when shading (CAS, under the barrier gate), when
-    /// registering a new block (under its list lock), and when retiring a block (under the
-    /// gate, then `Release` after the value is dropped); the collector sets it when shading
+    /// The epoch of the last cycle that reached this object, or [`DEAD`], [`RETIRING`],
+    /// [`HUSK`] or [`SPARE`]. A mutator sets it when shading (CAS, under the barrier gate), when
+    /// registering a new block (under its list lock), when freeing a block at once (under its
+    /// list lock, then [`SPARE`] `Release` after the value is dropped) and when retiring a
+    /// block (under the gate, then `Release` after the value is dropped); the collector sets
+    /// it when shading
     /// and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the grey push that
     /// follows it, and a husk's value drop before the sweep that frees the block.
     pub(crate) mark: AtomicU32,
@@ -74,6 +82,23 @@ pub(crate) struct Header {
 pub(crate) struct GcBox<T> {
     pub(crate) header: Header,
     pub(crate) value: T,
+}
+
+impl<T> GcBox<T> {
+    /// A block holding `value` with one handle. Its mark and `internal` are set when it is
+    /// registered with its thread's list (under the list's lock).
+    pub(crate) fn fresh(vtable: &'static VTable, value: T) -> GcBox<T> {
+        GcBox {
+            header: Header {
+                strong: AtomicUsize::new(1),
+                internal: AtomicU64::new(0),
+                mark: AtomicU32::new(0),
+                flags: AtomicU32::new(0),
+                vtable,
+            },
+            value,
+        }
+    }
 }
 
 impl Header {

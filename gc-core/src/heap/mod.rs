@@ -6,7 +6,6 @@ pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod reclaim;
 
-use crate::primitive::{AtomicU32, AtomicU64, AtomicUsize};
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
 use std::ptr::NonNull;
@@ -27,23 +26,29 @@ unsafe impl Send for ObjPtr {}
 pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<GcBox<T>> {
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
+    let mut value = Some(value);
+    let reused = cache::reuse_spare(layout, |block| {
+        let value = value.take().expect("`reuse_spare` calls `init` once");
+        // SAFETY: a spare of `layout`'s size class is big and aligned enough for `GcBox<T>`,
+        // its old value was dropped, and this thread owns it (see `reuse_spare`).
+        unsafe {
+            block
+                .cast::<GcBox<T>>()
+                .as_ptr()
+                .write(GcBox::fresh(vtable, value))
+        };
+    });
+    if let Some(block) = reused {
+        return block.cast();
+    }
+    let value = value.expect("not moved: no spare was reused");
     let raw = blocks::alloc_block(layout).cast::<GcBox<T>>();
     // SAFETY: `alloc_block` never returns null (it reports failure through
     // `handle_alloc_error`).
     let ptr = unsafe { NonNull::new_unchecked(raw) };
     // SAFETY: `ptr` is freshly allocated for `GcBox<T>` and not yet shared.
     unsafe {
-        ptr.as_ptr().write(GcBox {
-            header: Header {
-                strong: AtomicUsize::new(1),
-                internal: AtomicU64::new(0),
-                // `register` sets the mark (and `internal`) under the thread's list lock.
-                mark: AtomicU32::new(0),
-                flags: AtomicU32::new(0),
-                vtable,
-            },
-            value,
-        });
+        ptr.as_ptr().write(GcBox::fresh(vtable, value));
     }
     cache::register(ObjPtr(ptr.cast()), layout.size());
     ptr

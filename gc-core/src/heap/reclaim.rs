@@ -2,7 +2,8 @@
 //! there, as `Arc` would, instead of waiting for the collector.
 //!
 //! - A block the dropping thread allocated and no cycle has taken yet (still in the thread's
-//!   list) is dropped and freed.
+//!   list) is dropped and freed (a small one is kept as a spare for the thread's next
+//!   allocation of its size class, see `heap::cache`).
 //! - A block a cycle already took is *retired* if no cycle is running: under the barrier gate
 //!   (so no cycle can start) its mark becomes [`RETIRING`], which every collector pass skips;
 //!   its value is dropped outside the gate, then its mark becomes [`HUSK`], and the next sweep
@@ -12,8 +13,9 @@
 //! on the thread and handled by the outermost call in a loop, so a long list held by one
 //! handle is freed without recursion (it cannot overflow the stack).
 
+use super::cache::{self, Taken};
 use super::header::{Header, VTable, HAS_CLEANUP, HUSK, RETIRING};
-use super::{blocks, cache, ObjPtr};
+use super::{blocks, ObjPtr};
 use crate::barrier;
 use crate::cleanup;
 use crate::collector::pacer;
@@ -28,8 +30,8 @@ use std::ptr::NonNull;
 /// A block whose last handle is gone, and what may be done with it.
 #[derive(Clone, Copy)]
 enum Work {
-    /// Taken out of this thread's list: drop and free.
-    Free(NonNull<Header>),
+    /// Taken from this thread's list: drop and free.
+    Free(NonNull<Header>, Taken),
     /// In a snapshot; the handle's drop read `State` (`Idle`) before its decrement: retire if
     /// the state is unchanged.
     Retire(NonNull<Header>, State),
@@ -81,8 +83,8 @@ impl BeforeDrop {
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop) {
-    let work = if cache::unregister(ObjPtr(h), before.index_hint) {
-        Work::Free(h)
+    let work = if let Some(taken) = cache::unregister(ObjPtr(h), before.index_hint) {
+        Work::Free(h, taken)
     } else if before.state.phase() == Phase::Idle {
         Work::Retire(h, before.state)
     } else {
@@ -108,7 +110,7 @@ pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop)
             while let Some(work) = next {
                 match work {
                     // SAFETY: `unregister` made this thread the block's only owner.
-                    Work::Free(h) => unsafe { free_now(h) },
+                    Work::Free(h, taken) => unsafe { free_now(h, taken) },
                     Work::Retire(h, state) => {
                         // Claim a run of blocks to retire under one hold of the gate.
                         retiring.push((h, state));
@@ -134,7 +136,7 @@ pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop)
         // The thread is exiting and its queue is gone: handle recursively.
         Err(_) => match work {
             // SAFETY: `unregister` made this thread the block's only owner.
-            Work::Free(h) => unsafe { free_now(h) },
+            Work::Free(h, taken) => unsafe { free_now(h, taken) },
             // SAFETY: as this function's caller promised, retired once.
             Work::Retire(h, state) => unsafe { retire(&mut vec![(h, state)], &mut Vec::new()) },
         },
@@ -222,26 +224,36 @@ unsafe fn drop_value(h: NonNull<Header>, vtable: &VTable) {
     }
 }
 
-/// Clears the weak slot, drops the value, frees the block and hands the cleanups to the
-/// cleanup thread.
+/// Clears the weak slot, drops the value, frees the block (or keeps it as a spare) and hands
+/// the cleanups to the cleanup thread.
 ///
 /// # Safety
-/// The calling thread owns the block: no handle, list, snapshot or collector refers to it.
-unsafe fn free_now(h: NonNull<Header>) {
+/// The calling thread owns the block: [`cache::unregister`] returned `taken` for it, so no
+/// handle, snapshot or collector pass refers to its value.
+unsafe fn free_now(h: NonNull<Header>, taken: Taken) {
     // SAFETY: owned by the caller, not yet freed.
     let header = unsafe { h.as_ref() };
     weak::clear_owned(header);
-    let mut cleanups = Vec::new();
-    if header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
+    // Cleanups are rare: no vector is made (or dropped) for a block without them.
+    let cleanups = (header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0).then(|| {
+        let mut cleanups = Vec::new();
         cleanup::take(header, &mut cleanups);
-    }
+        cleanups
+    });
     let vtable = header.vtable;
     // SAFETY: the caller owns the block.
     unsafe { drop_value(h, vtable) };
-    // SAFETY: allocated by `alloc_block(layout)` in `heap::allocate`, its value dropped above,
-    // freed once here.
-    unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) };
-    if !cleanups.is_empty() {
+    match taken {
+        // SAFETY: allocated by `alloc_block(layout)` in `heap::allocate`, out of every list,
+        // its value dropped above, freed once here.
+        Taken::Removed => unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) },
+        // SAFETY: kept by `unregister` with this generation, value dropped above, not
+        // touched again here.
+        Taken::Kept { generation, class } => unsafe {
+            cache::keep_spare(ObjPtr(h), generation, class)
+        },
+    }
+    if let Some(cleanups) = cleanups {
         cleanup::run(cleanups);
     }
 }
