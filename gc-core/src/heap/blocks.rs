@@ -23,6 +23,7 @@ pub(crate) const CLASSES: usize = MAX_SMALL / GRANULE;
 const BATCH: usize = 256;
 
 /// The size class of `layout`, if it is small.
+#[inline]
 pub(crate) fn class_of(layout: Layout) -> Option<usize> {
     (layout.size() <= MAX_SMALL && layout.align() <= GRANULE)
         .then(|| layout.size().div_ceil(GRANULE).max(1) - 1)
