@@ -27,6 +27,11 @@ pub struct GcStats {
     pub heap_live_bytes: u64,
     /// Heap blocks not yet freed.
     pub heap_objects: u64,
+    /// Bytes of memory the heap holds in spans for small blocks, carved into blocks in use or
+    /// free (like Go's `HeapSys` for small objects). A span goes back to the system allocator
+    /// when a sweep finds all its blocks free past what the pool keeps. Zero in sanitizer
+    /// builds, where every block comes from the system allocator.
+    pub heap_span_bytes: u64,
     /// Bytes ever allocated on the heap.
     pub total_alloc_bytes: u64,
     /// Blocks ever allocated.
@@ -165,6 +170,7 @@ pub fn stats() -> GcStats {
     GcStats {
         heap_live_bytes: t.alloc_bytes - freed_bytes,
         heap_objects: t.alloc_objects - freed_objects,
+        heap_span_bytes: crate::heap::blocks::span_bytes(),
         total_alloc_bytes: t.alloc_bytes,
         total_alloc_objects: t.alloc_objects,
         total_freed_bytes: freed_bytes,

@@ -1,11 +1,13 @@
-//! Size classes and recycled blocks (Go's mcache/mcentral, without spans).
+//! Size classes and recycled blocks (Go's mcache/mcentral).
 //!
-//! Small blocks (up to 1 KiB, alignment up to 16) are allocated at their size class's size.
-//! The sweeper does not hand dead small blocks back to the system allocator, which would free
-//! them into the allocating threads' arenas and contend with those threads: it gathers them in
-//! batches per class into a central pool, and an allocating thread takes a whole batch into its
-//! own cache and pops blocks from it with no lock and no atomic operation. The central pool is
-//! capped by the heap goal; blocks past the cap go back to the system allocator.
+//! Small blocks (up to 1 KiB, alignment up to 16) are carved at their size class's size from
+//! spans (see `heap::span`). The sweeper does not hand dead small blocks back to the system
+//! allocator, which would free them into the allocating threads' arenas and contend with those
+//! threads: it gathers them in batches per class into a central pool, and an allocating thread
+//! takes a whole batch into its own cache and pops blocks from it with no lock and no atomic
+//! operation. A thread that finds the pool empty carves a new span: one batch for itself, the
+//! rest for the pool. The pool is capped by the heap goal; past the cap, every span whose
+//! blocks are all free goes back to the system allocator.
 //!
 //! Under loom, and in sanitizer builds (`--cfg gc_sanitize`, so that AddressSanitizer sees
 //! every free), blocks go straight to and from the system allocator.
@@ -114,20 +116,31 @@ mod direct {
     }
 }
 
+/// Bytes held in spans (none where blocks come from the system allocator directly).
+pub(crate) fn span_bytes() -> u64 {
+    #[cfg(not(any(loom, gc_sanitize)))]
+    return super::span::span_bytes();
+    #[cfg(any(loom, gc_sanitize))]
+    0
+}
+
+/// A free block.
+#[cfg(not(any(loom, gc_sanitize)))]
+pub(crate) struct Block(pub(crate) std::ptr::NonNull<u8>);
+
+// SAFETY: a free block is plain memory owned by whoever holds the `Block`.
+#[cfg(not(any(loom, gc_sanitize)))]
+unsafe impl Send for Block {}
+
 #[cfg(not(any(loom, gc_sanitize)))]
 mod recycling {
-    use super::{class_layout, class_of, system_alloc, system_free, BATCH, CLASSES};
+    use super::super::span;
+    use super::{class_layout, class_of, system_alloc, system_free, Block, BATCH, CLASSES};
     use parking_lot::Mutex;
     use std::alloc::Layout;
     use std::cell::RefCell;
     use std::ptr::NonNull;
     use std::sync::atomic::{AtomicU64, Ordering};
-
-    /// A free block.
-    struct Block(NonNull<u8>);
-
-    // SAFETY: a free block is plain memory owned by whoever holds the `Block`.
-    unsafe impl Send for Block {}
 
     /// One class's share of the central pool.
     struct Central {
@@ -178,7 +191,8 @@ mod recycling {
     }
 
     /// Allocates a block for `layout`: from this thread's cache, else a batch from the central
-    /// pool, else the system allocator.
+    /// pool, else a new span; the system allocator if the pool is busy (or the thread's cache
+    /// is gone).
     pub(crate) fn alloc_block(layout: Layout) -> *mut u8 {
         let Some(class) = class_of(layout) else {
             return system_alloc(layout);
@@ -201,6 +215,8 @@ mod recycling {
                         drop(central);
                         drop(batch);
                     }
+                } else {
+                    carve_into(class, blocks, &mut central);
                 }
             }
             blocks.pop()
@@ -210,6 +226,40 @@ mod recycling {
             // Contended or empty pool, or thread-locals gone.
             _ => system_alloc(class_layout(class)),
         }
+    }
+
+    /// Carves a new span of `class`: its first blocks fill `blocks` (empty) up to its capacity
+    /// (at least one), the others go to the pool in full batches.
+    fn carve_into(class: usize, blocks: &mut Vec<Block>, central: &mut Central) {
+        let size = class_layout(class).size();
+        if blocks.capacity() == 0 {
+            *blocks = Vec::with_capacity(BATCH);
+        }
+        let own = blocks.capacity();
+        let mut batch: Vec<Block> = Vec::new();
+        let mut pooled = 0u64;
+        span::carve(class, size, |b| {
+            if blocks.len() < own {
+                blocks.push(b);
+                return;
+            }
+            if batch.capacity() == 0 {
+                batch = central
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(BATCH));
+            }
+            batch.push(b);
+            if batch.len() == batch.capacity() {
+                pooled += batch.len() as u64 * size as u64;
+                central.full.push(std::mem::take(&mut batch));
+            }
+        });
+        if !batch.is_empty() {
+            pooled += batch.len() as u64 * size as u64;
+            central.full.push(batch);
+        }
+        POOLED.fetch_add(pooled, Ordering::Relaxed);
     }
 
     /// Frees a block into the calling thread's cache, for its next allocation of that class. A
@@ -250,9 +300,12 @@ mod recycling {
 
     /// Gathers the blocks a sweep frees, in batches per class, and hands each full batch to
     /// the central pool at once (allocating threads can use it while the sweep goes on), up
-    /// to a cap in bytes; past the cap batches go back to the system allocator.
+    /// to a cap in bytes; past the cap batches are set aside, and at the end every span all of
+    /// whose blocks were set aside goes back to the system allocator (the other blocks set
+    /// aside go to the pool after all: their spans are still in use).
     pub(crate) struct Recycler {
         pending: Vec<Vec<Block>>,
+        excess: Vec<Vec<Vec<Block>>>,
         cap_bytes: u64,
     }
 
@@ -261,6 +314,7 @@ mod recycling {
         pub(crate) fn new(cap_bytes: u64) -> Recycler {
             Recycler {
                 pending: std::iter::repeat_with(Vec::new).take(CLASSES).collect(),
+                excess: std::iter::repeat_with(Vec::new).take(CLASSES).collect(),
                 cap_bytes,
             }
         }
@@ -298,19 +352,45 @@ mod recycling {
                 POOLED.fetch_add(bytes, Ordering::Relaxed);
                 CENTRAL[class].lock().full.push(batch);
             } else {
-                for b in batch {
-                    // SAFETY: each block was allocated at its class layout and is dead.
-                    unsafe { system_free(b.0.as_ptr(), layout) };
-                }
+                self.excess[class].push(batch);
             }
         }
 
-        /// Publishes the partial batches.
+        /// Publishes the partial batches, and gives back the spans whose blocks are all in
+        /// the batches set aside.
         pub(crate) fn finish(mut self) {
             let pending = std::mem::take(&mut self.pending);
             for (class, blocks) in pending.into_iter().enumerate() {
                 if !blocks.is_empty() {
                     self.publish(class, blocks);
+                }
+            }
+            for (class, mut batches) in std::mem::take(&mut self.excess).into_iter().enumerate() {
+                if batches.is_empty() {
+                    continue;
+                }
+                let layout = class_layout(class);
+                // SAFETY: every block set aside is a distinct dead block of this class that
+                // only this recycler holds.
+                unsafe {
+                    span::release_whole(class, layout.size(), &mut batches, |b| {
+                        // SAFETY: a dead block the system allocator gave at this layout.
+                        system_free(b.0.as_ptr(), layout)
+                    })
+                };
+                let mut central = CENTRAL[class].lock();
+                for batch in batches {
+                    if batch.is_empty() {
+                        if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
+                            central.spare.push(batch);
+                        }
+                    } else {
+                        POOLED.fetch_add(
+                            batch.len() as u64 * layout.size() as u64,
+                            Ordering::Relaxed,
+                        );
+                        central.full.push(batch);
+                    }
                 }
             }
         }

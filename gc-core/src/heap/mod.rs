@@ -5,6 +5,8 @@ pub(crate) mod cache;
 pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod reclaim;
+#[cfg(not(any(loom, gc_sanitize)))]
+pub(crate) mod span;
 
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
