@@ -8,9 +8,10 @@
 //! throughput cost.
 //!
 //! A gap can also come from the operating system: on Linux the example asks the kernel, after
-//! every gap over 50 us, whether the thread was preempted (an involuntary context switch)
-//! since the last such check, and reports the longest gap in which it was not ("own max": the
-//! longest the library itself held the thread) and how many gaps over 1 ms each kind had.
+//! every gap over 50 us, whether the thread was preempted (an involuntary context switch) or
+//! took a page fault since the last such check (or the last 1024 steps), and reports the longest gap with neither
+//! ("own max": the longest the library itself held the thread) and how many gaps over 1 ms
+//! each kind had (a gap both preempted and faulting counts as preempted).
 //!
 //! `cargo run --release --example pauses [-- 1,4,16 [seconds]]`
 
@@ -37,34 +38,46 @@ static LIVE: GcGlobal<Node> = GcGlobal::new();
 #[derive(Clone)]
 struct Gaps {
     hist: GapHistogram,
-    /// Longest gap without an involuntary context switch.
+    /// Longest gap without an involuntary context switch or a page fault.
     own_max: u64,
-    /// Gaps over 1 ms: (not preempted, preempted).
-    over_1ms: (u64, u64),
-    /// Involuntary context switches of this thread at the last check.
-    switches: i64,
+    /// Gaps over 1 ms: (own, with a page fault, preempted).
+    over_1ms: (u64, u64, u64),
+    /// Involuntary context switches and page faults of this thread at the last check.
+    os: OsEvents,
 }
 
 /// Gaps longer than this are checked for preemption.
 const CHECK_NS: u64 = 50_000;
 
-/// Involuntary context switches of the calling thread so far (0 where not known).
+/// What the operating system did to the calling thread so far.
+#[derive(Clone, Copy, Default, PartialEq)]
+struct OsEvents {
+    /// Involuntary context switches.
+    switches: i64,
+    /// Page faults, minor and major.
+    faults: i64,
+}
+
+/// The calling thread's [`OsEvents`] so far (zero where not known).
 #[cfg(target_os = "linux")]
-fn involuntary_switches() -> i64 {
+fn os_events() -> OsEvents {
     // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is a valid, writable `rusage`; RUSAGE_THREAD reports the calling thread.
     let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
     if rc == 0 {
-        ru.ru_nivcsw
+        OsEvents {
+            switches: ru.ru_nivcsw,
+            faults: ru.ru_minflt + ru.ru_majflt,
+        }
     } else {
-        0
+        OsEvents::default()
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn involuntary_switches() -> i64 {
-    0
+fn os_events() -> OsEvents {
+    OsEvents::default()
 }
 
 impl Gaps {
@@ -72,25 +85,35 @@ impl Gaps {
         Gaps {
             hist: GapHistogram::new(),
             own_max: 0,
-            over_1ms: (0, 0),
-            switches: involuntary_switches(),
+            over_1ms: (0, 0, 0),
+            os: os_events(),
         }
     }
+    /// Reads the thread's [`OsEvents`] afresh (every 1024 steps, outside the timed steps), so
+    /// that a long gap is blamed on the operating system only for what it did during that gap
+    /// or the few steps before it.
+    fn rebase(&mut self) {
+        self.os = os_events();
+    }
+
     /// Records a gap; returns true if it made a system call (to check for preemption).
     fn record(&mut self, ns: u64) -> bool {
         self.hist.record(ns);
         let checked = ns > CHECK_NS;
-        let mut preempted = false;
+        let (mut preempted, mut faulted) = (false, false);
         if checked {
-            let now = involuntary_switches();
-            preempted = now > self.switches;
-            self.switches = now;
+            let now = os_events();
+            preempted = now.switches > self.os.switches;
+            faulted = now.faults > self.os.faults;
+            self.os = now;
         }
-        if !preempted {
+        if !preempted && !faulted {
             self.own_max = self.own_max.max(ns);
         }
         if ns > 1_000_000 {
             if preempted {
+                self.over_1ms.2 += 1;
+            } else if faulted {
                 self.over_1ms.1 += 1;
             } else {
                 self.over_1ms.0 += 1;
@@ -149,6 +172,9 @@ fn run(mode: Mode, secs: f64) -> Run {
         // chain is closed into a ring and dropped (cyclic garbage that lived a while: only a
         // cycle frees it, where an acyclic chain would be freed at once by the drop).
         if keep.len() == 1024 {
+            // Not timed: reading the counters. Timed (in this step): closing the ring.
+            gaps.rebase();
+            last = Instant::now();
             *keep[0].b.borrow_mut() = keep.last().cloned();
             keep.clear();
         }
@@ -204,7 +230,7 @@ fn main() {
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3.0);
     println!(
         "| live objects | mode | steps/s | cycles | p50 us | p99 us | p99.9 us | max us | \
-         own max us | gaps > 1 ms (own + preempted) | assist ms | throughput vs off | peak heap MB |"
+         own max us | gaps > 1 ms (own + faulting + preempted) | assist ms | throughput vs off | peak heap MB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
@@ -223,7 +249,7 @@ fn main() {
             };
             let rate = r.steps as f64 / secs;
             println!(
-                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} | {:.1} | {:.2} | {} |",
+                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} + {} | {:.1} | {:.2} | {} |",
                 n / 1_000_000,
                 mode,
                 rate / 1e6,
@@ -235,6 +261,7 @@ fn main() {
                 us(r.gaps.own_max),
                 r.gaps.over_1ms.0,
                 r.gaps.over_1ms.1,
+                r.gaps.over_1ms.2,
                 r.assist.as_secs_f64() * 1e3,
                 r.steps as f64 / base.steps as f64,
                 r.peak_heap >> 20,

@@ -372,6 +372,10 @@ unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
                 unsafe { &*self.value.get() }.trace(tracer);
                 return;
             }
+            if tracer.defer_held_cells {
+                tracer.deferred = true;
+                return;
+            }
             if !tracer.must_see_cells() {
                 return;
             }

@@ -153,3 +153,12 @@ pub fn set_gctrace(on: bool) -> bool {
 pub fn set_memory_limit(bytes: u64) -> u64 {
     collector::pacer::set_limit(bytes)
 }
+
+/// Model checks only: runs one mark assist on the calling thread, as an allocating thread past
+/// the heap goal would (parked, one batch of the marker's shared work if there is one).
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn model_assist() {
+    let _parked = park::park();
+    collector::assist::help(None);
+}

@@ -61,9 +61,11 @@ pub struct GcStats {
     pub mark_total: Duration,
     /// Time spent sweeping, over all cycles.
     pub sweep_total: Duration,
-    /// Time allocating threads spent helping the collector (waiting for a cycle to end when
-    /// allocation ran far past the goal), over all threads.
+    /// Time allocating threads spent helping the collector when allocation ran past the goal
+    /// (marking for it, then waiting for the cycle to end), over all threads.
     pub assist_total: Duration,
+    /// Objects scanned by allocating threads' mark assists, over all cycles.
+    pub assist_scanned_objects: u64,
     /// Fraction of the available CPU time (all cores since the heap started) the collector
     /// used (Go's `GCCPUFraction`).
     pub gc_cpu_fraction: f64,
@@ -186,6 +188,7 @@ pub fn stats() -> GcStats {
         mark_total: rec.mark_total,
         sweep_total: rec.sweep_total,
         assist_total: pacer::assist_total(),
+        assist_scanned_objects: crate::collector::assist::scanned(),
         gc_cpu_fraction: cpu_fraction(rec.busy),
         stack_bytes: gc_stack::total_stack_bytes() as u64,
         threads: gc_stack::thread_count(),

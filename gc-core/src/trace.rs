@@ -87,6 +87,11 @@ pub struct Tracer {
     /// Wait for cells held mutably (the marker) instead of skipping them (counting, and the
     /// write barrier, which must not wait while it holds the gate).
     pub(crate) wait_for_cells: bool,
+    /// Neither wait for nor skip a held cell: note it in `deferred` (a mark assist, which
+    /// gives such an object back to the marker).
+    pub(crate) defer_held_cells: bool,
+    /// Set when a held cell was met with `defer_held_cells`.
+    pub(crate) deferred: bool,
 }
 
 impl Tracer {
@@ -96,6 +101,8 @@ impl Tracer {
             epoch,
             grey: Vec::new(),
             wait_for_cells: false,
+            defer_held_cells: false,
+            deferred: false,
         }
     }
 

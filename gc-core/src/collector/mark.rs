@@ -1,5 +1,6 @@
 //! The mark half of a cycle: count internal handles, find roots, trace from them.
 
+use super::assist;
 use crate::barrier;
 use crate::heap::header::{is_retired, Header};
 use crate::heap::list::ObjList;
@@ -48,15 +49,23 @@ pub(crate) fn roots(snapshot: &ObjList, epoch: u32, grey: &mut Vec<NonNull<Heade
 /// cannot tell live from dead and must free nothing.
 pub(crate) struct TracePanicked;
 
-/// Mark phase: scans grey objects (from `grey` and from the barriers) until none is left.
+/// Mark phase: scans grey objects (from `grey`, from the barriers and from assists) until
+/// none is left and no assist holds any.
 pub(crate) fn drain(grey: &mut Vec<NonNull<Header>>, epoch: u32) -> Result<(), TracePanicked> {
-    catch_unwind(AssertUnwindSafe(|| drain_inner(grey, epoch))).map_err(|_| TracePanicked)
+    let drained = catch_unwind(AssertUnwindSafe(|| drain_inner(grey, epoch)));
+    // Also after a panic: no assist of this cycle may still be shading once marking ends.
+    let assist_panicked = super::assist::finish_marking();
+    match drained {
+        Ok(()) if !assist_panicked => Ok(()),
+        _ => Err(TracePanicked),
+    }
 }
 
 fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) {
     let mut tracer = Tracer::new(TraceMode::Mark, epoch);
     tracer.wait_for_cells = true;
     std::mem::swap(&mut tracer.grey, grey);
+    let mut scanned = 0u32;
     loop {
         while let Some(o) = tracer.grey.pop() {
             // SAFETY: grey objects are marked this cycle, so they are not swept this cycle.
@@ -65,10 +74,19 @@ fn drain_inner(grey: &mut Vec<NonNull<Header>>, epoch: u32) {
                 // SAFETY: `o` heads a live block of the vtable's type.
                 unsafe { (h.vtable.trace)(o, &mut tracer) };
             }
+            scanned = scanned.wrapping_add(1);
+            if scanned.is_multiple_of(assist::SHARE_EVERY) {
+                assist::share(&mut tracer.grey);
+            }
         }
         barrier::take_grey(&mut tracer.grey);
+        let assisting = assist::take_back(&mut tracer.grey);
         if tracer.grey.is_empty() {
-            break;
+            if !assisting {
+                break;
+            }
+            // An assist holds grey objects: wait for what it gives back.
+            crate::primitive::yield_now();
         }
     }
     std::mem::swap(&mut tracer.grey, grey);

@@ -10,6 +10,7 @@
 //! 5. sweep the snapshot (weak refs cleared, values dropped, blocks freed);
 //! 6. close the gate, publish [`Phase::Idle`], open it (a pause); pace the next cycle.
 
+pub(crate) mod assist;
 #[cfg(loom)]
 mod inline;
 pub(crate) mod mark;

@@ -39,11 +39,13 @@ global! {
 global! {
     static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
 }
-/// The longest an allocating thread past the goal waits per 64 KiB batch.
+/// The longest an allocating thread past the goal assists (marks, then waits) per 64 KiB
+/// batch.
 const ASSIST_SLICE: std::time::Duration = std::time::Duration::from_micros(500);
 
 global! {
-    /// Nanoseconds allocating threads spent waiting for the collector. `Relaxed`: a statistic.
+    /// Nanoseconds allocating threads spent assisting: marking for the collector, or waiting
+    /// for it. `Relaxed`: a statistic.
     static ASSIST_NS: AtomicU64 = AtomicU64::new(0);
 }
 
@@ -215,8 +217,9 @@ pub(crate) fn note_alloc(bytes: usize) {
         request_cycle(false);
         let goal = goal();
         // Past the goal the allocator is outrunning the collector: it pays for each batch by
-        // waiting for the cycle, at most one slice per batch (which caps its allocation rate
-        // without stopping it for a whole cycle); at twice the goal it waits for the cycle.
+        // marking for the collector, then waiting for the cycle, at most one slice per batch
+        // (which caps its allocation rate without stopping it for a whole cycle); at twice the
+        // goal it waits for the cycle.
         #[cfg(not(loom))]
         if live >= goal.saturating_add(goal / 2) {
             super::boost_until_next_cycle();
@@ -229,7 +232,17 @@ pub(crate) fn note_alloc(bytes: usize) {
             return;
         };
         let t = std::time::Instant::now();
-        wait_for_cycle_end(limit);
+        // First help the marker for up to a slice (parked: the marker may read the cells
+        // this thread holds), then wait for what is left of the limit.
+        #[cfg(not(loom))]
+        {
+            let _parked = crate::park::park();
+            super::assist::help(Some(t + ASSIST_SLICE));
+        }
+        let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
+        if limit != Some(std::time::Duration::ZERO) {
+            wait_for_cycle_end(limit);
+        }
         ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 }

@@ -272,6 +272,8 @@ pub(crate) fn reuse_spare(
             list.alloc_objects += 1;
             obj
         };
+        // Reporting may assist the marker (and run `Trace` impls): no borrow is held then.
+        drop(spares);
         local.account(layout.size() as isize);
         Some(obj.0)
     });
