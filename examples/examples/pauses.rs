@@ -11,7 +11,10 @@
 //! every gap over 50 us, whether the thread was preempted (an involuntary context switch) or
 //! took a page fault since the last such check (or the last 1024 steps), and reports the longest gap with neither
 //! ("own max": the longest the library itself held the thread) and how many gaps over 1 ms
-//! each kind had (a gap both preempted and faulting counts as preempted).
+//! each kind had (a gap both preempted and faulting counts as preempted); an own gap in which
+//! the thread gave up its CPU (it yielded or slept inside the library) is counted apart, and
+//! so is a gap in which the thread's CPU time advanced by less than half the gap without a
+//! context switch ("stalled": on a virtual machine, the host did not run this CPU).
 //!
 //! `cargo run --release --example pauses [-- 1,4,16 [seconds]]`
 
@@ -40,8 +43,9 @@ struct Gaps {
     hist: GapHistogram,
     /// Longest gap without an involuntary context switch or a page fault.
     own_max: u64,
-    /// Gaps over 1 ms: (own, with a page fault, preempted).
-    over_1ms: (u64, u64, u64),
+    /// Gaps over 1 ms: (own, own but the thread gave up its CPU in it, with a page fault,
+    /// preempted, not running though not switched out).
+    over_1ms: (u64, u64, u64, u64, u64),
     /// Involuntary context switches and page faults of this thread at the last check.
     os: OsEvents,
 }
@@ -56,6 +60,11 @@ struct OsEvents {
     switches: i64,
     /// Page faults, minor and major.
     faults: i64,
+    /// Voluntary context switches (the thread blocked or yielded its CPU).
+    yields: i64,
+    /// CPU time the thread has run, in nanoseconds (on a virtual machine, time the host ran
+    /// another guest's work on this CPU is not counted).
+    cpu_ns: u64,
 }
 
 /// The calling thread's [`OsEvents`] so far (zero where not known).
@@ -69,9 +78,27 @@ fn os_events() -> OsEvents {
         OsEvents {
             switches: ru.ru_nivcsw,
             faults: ru.ru_minflt + ru.ru_majflt,
+            yields: ru.ru_nvcsw,
+            cpu_ns: thread_cpu_ns(),
         }
     } else {
         OsEvents::default()
+    }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+#[cfg(target_os = "linux")]
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec`.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    } else {
+        0
     }
 }
 
@@ -85,7 +112,7 @@ impl Gaps {
         Gaps {
             hist: GapHistogram::new(),
             own_max: 0,
-            over_1ms: (0, 0, 0),
+            over_1ms: (0, 0, 0, 0, 0),
             os: os_events(),
         }
     }
@@ -100,20 +127,28 @@ impl Gaps {
     fn record(&mut self, ns: u64) -> bool {
         self.hist.record(ns);
         let checked = ns > CHECK_NS;
-        let (mut preempted, mut faulted) = (false, false);
+        let (mut preempted, mut faulted, mut yielded, mut stalled) = (false, false, false, false);
         if checked {
             let now = os_events();
             preempted = now.switches > self.os.switches;
             faulted = now.faults > self.os.faults;
+            yielded = now.yields > self.os.yields;
+            // Ran for less than half the gap without being switched out: the virtual CPU
+            // itself was not running (the host ran something else).
+            stalled = !yielded && now.cpu_ns.saturating_sub(self.os.cpu_ns) < ns / 2;
             self.os = now;
         }
-        if !preempted && !faulted {
+        if !preempted && !faulted && !stalled {
             self.own_max = self.own_max.max(ns);
         }
         if ns > 1_000_000 {
             if preempted {
-                self.over_1ms.2 += 1;
+                self.over_1ms.3 += 1;
+            } else if stalled {
+                self.over_1ms.4 += 1;
             } else if faulted {
+                self.over_1ms.2 += 1;
+            } else if yielded {
                 self.over_1ms.1 += 1;
             } else {
                 self.over_1ms.0 += 1;
@@ -230,7 +265,7 @@ fn main() {
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3.0);
     println!(
         "| live objects | mode | steps/s | cycles | p50 us | p99 us | p99.9 us | max us | \
-         own max us | gaps > 1 ms (own + faulting + preempted) | assist ms | throughput vs off | peak heap MB |"
+         own max us | gaps > 1 ms (own + own yielding + faulting + preempted + stalled) | assist ms | throughput vs off | peak heap MB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
@@ -249,7 +284,7 @@ fn main() {
             };
             let rate = r.steps as f64 / secs;
             println!(
-                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} + {} | {:.1} | {:.2} | {} |",
+                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} + {} + {} + {} | {:.1} | {:.2} | {} |",
                 n / 1_000_000,
                 mode,
                 rate / 1e6,
@@ -262,6 +297,8 @@ fn main() {
                 r.gaps.over_1ms.0,
                 r.gaps.over_1ms.1,
                 r.gaps.over_1ms.2,
+                r.gaps.over_1ms.3,
+                r.gaps.over_1ms.4,
                 r.assist.as_secs_f64() * 1e3,
                 r.steps as f64 / base.steps as f64,
                 r.peak_heap >> 20,
