@@ -1,0 +1,64 @@
+//! Mark assists: a thread that allocates faster than the collector marks scans grey objects
+//! for it, and everything live is intact afterwards. Its own test binary: it needs the
+//! default percent and a heap of its own.
+
+use gc_core::{collect, stats, Gc, Trace};
+use std::time::{Duration, Instant};
+
+#[derive(Trace)]
+struct Leaf {
+    id: u64,
+}
+
+#[derive(Trace)]
+struct Bucket {
+    leaves: Vec<Gc<Leaf>>,
+}
+
+#[derive(Trace)]
+struct Root {
+    buckets: Vec<Gc<Bucket>>,
+}
+
+const BUCKETS: u64 = 2_000;
+const LEAVES: u64 = 1_000;
+
+#[test]
+fn an_allocating_thread_past_the_goal_marks_for_the_collector() {
+    // A wide live graph of 2 M objects: marking it keeps thousands of grey objects to share,
+    // and takes long enough for the allocating loop below to reach the goal meanwhile.
+    let root = Gc::new(Root {
+        buckets: (0..BUCKETS)
+            .map(|b| {
+                Gc::new(Bucket {
+                    leaves: (0..LEAVES)
+                        .map(|l| Gc::new(Leaf { id: b * LEAVES + l }))
+                        .collect(),
+                })
+            })
+            .collect(),
+    });
+    collect();
+    let before = stats().assist_scanned_objects;
+    // Cyclic garbage as fast as possible, until assists have scanned something (or give up).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stats().assist_scanned_objects == before && Instant::now() < deadline {
+        for _ in 0..100_000 {
+            tests::cyclic_garbage();
+        }
+    }
+    assert!(
+        stats().assist_scanned_objects > before,
+        "allocation past the goal made the thread mark for the collector"
+    );
+    collect();
+    for (b, bucket) in root.buckets.iter().enumerate() {
+        for (l, leaf) in bucket.leaves.iter().enumerate() {
+            assert_eq!(
+                leaf.id,
+                b as u64 * LEAVES + l as u64,
+                "a live object is intact"
+            );
+        }
+    }
+}
