@@ -391,15 +391,21 @@ pub(crate) unsafe fn keep_spare(obj: ObjPtr, generation: u64, class: usize) {
 
 /// Moves every block allocated so far to the end of `into`, records `epoch` as each list's last
 /// drain (see [`unregister`]), and forgets lists of exited threads. Collector only, after it
-/// published `Mark` for `epoch`. Each thread's lock is held only to move its chunks, not to
-/// copy its entries.
+/// published `Mark` for `epoch`. Each thread's lock is held only to take its list (a swap),
+/// not to copy its entries or chunks.
 pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
     let mut lists = LISTS.lock();
     for list in lists.iter() {
-        let mut list = list.lock();
-        into.append(&mut list.objects);
-        list.drained_epoch = epoch;
-        list.drains += 1;
+        // The thread's lock is held for a swap of the list's head only: appending to `into`
+        // may grow its vector (a copy, or a call to the system allocator), and the thread
+        // spins for its lock meanwhile.
+        let mut taken = {
+            let mut list = list.lock();
+            list.drained_epoch = epoch;
+            list.drains += 1;
+            std::mem::take(&mut list.objects)
+        };
+        into.append(&mut taken);
     }
     into.append(&mut ORPHANS.lock().objects);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated
