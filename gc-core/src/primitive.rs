@@ -57,16 +57,6 @@ pub(crate) fn sc_fence() {
     loom::sync::atomic::fence(Ordering::SeqCst);
 }
 
-/// A pause inside a spin loop; under loom, a yield to the model's other threads (loom needs
-/// every spin loop to yield).
-#[inline(always)]
-pub(crate) fn spin_loop() {
-    #[cfg(not(loom))]
-    std::hint::spin_loop();
-    #[cfg(loom)]
-    loom::thread::yield_now();
-}
-
 /// Gives other threads a chance to run (inside a spin loop).
 pub(crate) fn yield_now() {
     #[cfg(not(loom))]

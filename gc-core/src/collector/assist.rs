@@ -170,11 +170,8 @@ pub(crate) fn help(deadline: Option<Instant>) {
             if deadline.is_none_or(|d| Instant::now() >= d) {
                 return;
             }
-            // Nothing shared yet: give the marker a moment to see that work is wanted
-            // (spinning, not yielding: see `wait_for_cycle_end`).
-            for _ in 0..64 {
-                primitive::spin_loop();
-            }
+            // Nothing shared yet: give the marker a moment to see that work is wanted.
+            primitive::yield_now();
             continue;
         };
         // The batch is this cycle's: marking cannot end while it is in flight, so the phase

@@ -95,16 +95,11 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
         let deadline = Instant::now() + limit;
         if let Some(_spinner) = Spinner::enter() {
             // The caller has just requested a cycle: wait for one more to complete (without
-            // the lock, which the collector may hold while preempted). The wait spins without
-            // yielding: a yield can hand this CPU to the idle-priority collector for a whole
-            // time slice, milliseconds past the limit; the spinner leaves the other CPUs to
-            // it, and the kernel still preempts a spinner for any normal thread.
+            // the lock, which the collector may hold while preempted).
             // Acquire: pairs with the collector's Release store of `COMPLETED`.
             let target = COMPLETED.load(Ordering::Acquire) + 1;
             while COMPLETED.load(Ordering::Acquire) < target && Instant::now() < deadline {
-                for _ in 0..64 {
-                    std::hint::spin_loop();
-                }
+                std::thread::yield_now();
             }
             return;
         }
