@@ -89,12 +89,6 @@ impl Spares {
     }
 }
 
-/// The size class in which a block of `layout` is kept as a spare, if it is small.
-#[inline]
-fn spare_class(layout: Layout) -> Option<usize> {
-    blocks::class_of(layout)
-}
-
 /// In sanitizer builds, AddressSanitizer is told that a spare's value bytes must not be touched
 /// until the spare is handed out again (a use after free at once is reported as it would be
 /// after a free to the system allocator). Elsewhere these do nothing.
@@ -246,7 +240,7 @@ pub(crate) fn reuse_spare(
     layout: Layout,
     init: impl FnOnce(NonNull<Header>),
 ) -> Option<NonNull<Header>> {
-    let class = spare_class(layout)?;
+    let class = blocks::class_of(layout)?;
     let reused = LOCAL.try_with(|local| {
         let local = local.get()?;
         let mut spares = local.spares.borrow_mut();
@@ -331,7 +325,7 @@ pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
             // SAFETY: found in this list, so not freed (see above); the vtable is static.
             let h = unsafe { obj.0.as_ref() };
             let layout = h.vtable.layout;
-            let taken = if let Some(class) = spare_class(layout) {
+            let taken = if let Some(class) = blocks::class_of(layout) {
                 // Relaxed: the lock orders it before the next drain, hence before every
                 // collector pass that could find the block in a snapshot.
                 h.mark.store(RETIRING, Ordering::Relaxed);

@@ -179,10 +179,10 @@ unsafe fn retire(
             if state != now {
                 continue;
             }
-            // SAFETY: the block was reachable through the last handle until its decrement,
-            // when no cycle was running; the state is unchanged, so no cycle has started since
-            // (a cycle changes the epoch), and none can start while we hold the gate: no
-            // sweep has freed the block or can free it now.
+            // The block was reachable through the last handle until its decrement, when no
+            // cycle was running; the state is unchanged, so no cycle has started since (a
+            // cycle changes the epoch), and none can start while we hold the gate.
+            // SAFETY: so no sweep has freed the block, or can free it now.
             let header = unsafe { h.as_ref() };
             if header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
                 // Cleanups run after the block is freed: leave it all to the collector.

@@ -114,10 +114,10 @@ pub(crate) unsafe fn release_whole(
     }
     for &base in &whole {
         SPAN_BYTES.fetch_sub(SPAN as u64, Ordering::Relaxed);
-        // SAFETY: the span was allocated by `carve` with this layout (it was registered with
-        // this class), all `per_span` of its blocks are free and ours (the caller's promise:
-        // distinct free blocks, `per_span` of them inside this span), and it is now out of the
-        // registry: nothing refers to it.
+        // The span was allocated by `carve` with this layout (it was registered with this
+        // class), and all `per_span` of its blocks are free and ours (the caller's promise:
+        // distinct free blocks, `per_span` of them inside this span).
+        // SAFETY: so nothing refers to the span, and it is out of the registry.
         unsafe { dealloc(base as *mut u8, span_layout()) };
     }
 }
