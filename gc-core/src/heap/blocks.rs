@@ -229,7 +229,7 @@ mod recycling {
     }
 
     /// Carves a new span of `class`: its first blocks fill `blocks` (empty) up to its capacity
-    /// (at least one), the others go to the pool in full batches.
+    /// (a batch, if it had none), the others go to the pool in full batches.
     fn carve_into(class: usize, blocks: &mut Vec<Block>, central: &mut Central) {
         let size = class_layout(class).size();
         if blocks.capacity() == 0 {
