@@ -9,10 +9,12 @@ use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 use tests::{DropCounter, DropToken};
 
-/// Held by each test for its whole run.
+/// Held by each test for its whole run; turns automatic cycles off.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    set_gc_percent(-1);
+    turn
 }
 
 #[derive(Trace)]
@@ -37,7 +39,6 @@ fn list(n: usize, drops: &DropCounter) -> Gc<Node> {
 #[test]
 fn last_handles_free_lists_before_and_after_a_cycle_took_them() {
     let _turn = one_at_a_time();
-    set_gc_percent(-1);
 
     // Never taken by a cycle: freed at once, blocks included.
     let drops = DropCounter::new();
@@ -103,7 +104,6 @@ fn addresses(head: &Gc<Node>) -> HashSet<usize> {
 #[test]
 fn blocks_freed_at_once_are_reused_by_their_thread_until_a_cycle_takes_them() {
     let _turn = one_at_a_time();
-    set_gc_percent(-1);
     let drops = DropCounter::new();
 
     // Freed at once, then reused by the next allocations of the size class, of any type.

@@ -25,14 +25,8 @@ use std::ptr::NonNull;
 #[derive(Default)]
 pub(crate) struct ThreadList {
     objects: ObjList,
-    /// Bytes this thread ever allocated.
-    pub(crate) alloc_bytes: u64,
-    /// Objects this thread ever allocated.
-    pub(crate) alloc_objects: u64,
-    /// Bytes this thread freed at once when their last handle was dropped (see `unregister`).
-    pub(crate) freed_bytes: u64,
-    /// Objects this thread freed at once.
-    pub(crate) freed_objects: u64,
+    /// What this thread ever allocated, and freed at once (see `unregister`).
+    totals: Totals,
     /// The epoch of the last cycle that drained this list.
     drained_epoch: u32,
     /// How many times a cycle drained this list (the generation of its spares).
@@ -52,10 +46,7 @@ global! {
     /// Blocks allocated while a thread's thread-locals were being torn down.
 static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
     objects: ObjList::new(),
-    alloc_bytes: 0,
-    alloc_objects: 0,
-    freed_bytes: 0,
-    freed_objects: 0,
+    totals: Totals::ZERO,
     drained_epoch: 0,
     drains: 0,
 });
@@ -214,8 +205,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
             h.internal
                 .store(index_tag(list.objects.pushed_len()), Ordering::Relaxed);
             list.objects.push(obj);
-            list.alloc_bytes += bytes as u64;
-            list.alloc_objects += 1;
+            list.totals.allocated(bytes);
         }
         local.account(bytes as isize);
     });
@@ -223,8 +213,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
         let mut orphans = ORPHANS.lock();
         h.mark.store(state::load().epoch(), Ordering::Relaxed);
         orphans.objects.push(obj);
-        orphans.alloc_bytes += bytes as u64;
-        orphans.alloc_objects += 1;
+        orphans.totals.allocated(bytes);
         drop(orphans);
         pacer::note_alloc(bytes);
     }
@@ -262,8 +251,7 @@ pub(crate) fn reuse_spare(
             // Relaxed: as in `register`.
             h.mark.store(state::load().epoch(), Ordering::Relaxed);
             h.internal.store(tag, Ordering::Relaxed);
-            list.alloc_bytes += layout.size() as u64;
-            list.alloc_objects += 1;
+            list.totals.allocated(layout.size());
             obj
         };
         // Reporting may assist the marker (and run `Trace` impls): no borrow is held then.
@@ -307,7 +295,7 @@ pub(crate) enum Taken {
 pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
     let taken = LOCAL.try_with(|local| {
         let local = local.get()?;
-        let taken = {
+        let (taken, bytes) = {
             let mut list = local.list.lock();
             // The tag is a hint (a count phase may have overwritten it): the entry it names is
             // checked. `obj` can be in at most one list, and only once.
@@ -341,12 +329,11 @@ pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
                 }
                 Taken::Removed
             };
-            list.freed_bytes += layout.size() as u64;
-            list.freed_objects += 1;
+            list.totals.freed(layout.size());
             (taken, layout.size())
         };
-        local.account(-(taken.1 as isize));
-        Some(taken.0)
+        local.account(-(bytes as isize));
+        Some(taken)
     });
     taken.ok().flatten()
 }
@@ -411,11 +398,7 @@ pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
         }
         let mut l = l.lock();
         into.append(&mut l.objects);
-        let mut o = ORPHANS.lock();
-        o.alloc_bytes += l.alloc_bytes;
-        o.alloc_objects += l.alloc_objects;
-        o.freed_bytes += l.freed_bytes;
-        o.freed_objects += l.freed_objects;
+        ORPHANS.lock().totals.add(&l.totals);
         false
     });
 }
@@ -424,25 +407,48 @@ pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
 /// once by their last handle's drop. Exact at the time of the call.
 pub(crate) fn totals() -> Totals {
     let lists = LISTS.lock();
-    let mut t = Totals::default();
-    let mut add = |l: &ThreadList| {
-        t.alloc_bytes += l.alloc_bytes;
-        t.alloc_objects += l.alloc_objects;
-        t.freed_bytes += l.freed_bytes;
-        t.freed_objects += l.freed_objects;
-    };
-    add(&ORPHANS.lock());
+    let mut t = ORPHANS.lock().totals;
     for l in lists.iter() {
-        add(&l.lock());
+        t.add(&l.lock().totals);
     }
     t
 }
 
-/// What [`totals`] returns.
-#[derive(Default)]
+/// Bytes and objects allocated, and freed at once by their last handle's drop: one thread's,
+/// or (from [`totals`]) every thread's.
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Totals {
     pub(crate) alloc_bytes: u64,
     pub(crate) alloc_objects: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) freed_objects: u64,
+}
+
+impl Totals {
+    const ZERO: Totals = Totals {
+        alloc_bytes: 0,
+        alloc_objects: 0,
+        freed_bytes: 0,
+        freed_objects: 0,
+    };
+
+    /// Counts one block of `bytes` allocated.
+    fn allocated(&mut self, bytes: usize) {
+        self.alloc_bytes += bytes as u64;
+        self.alloc_objects += 1;
+    }
+
+    /// Counts one block of `bytes` freed at once.
+    fn freed(&mut self, bytes: usize) {
+        self.freed_bytes += bytes as u64;
+        self.freed_objects += 1;
+    }
+
+    /// Adds `other`'s counts.
+    fn add(&mut self, other: &Totals) {
+        self.alloc_bytes += other.alloc_bytes;
+        self.alloc_objects += other.alloc_objects;
+        self.freed_bytes += other.freed_bytes;
+        self.freed_objects += other.freed_objects;
+    }
 }

@@ -65,9 +65,8 @@ pub(crate) struct Header {
     /// registering a new block (under its list lock), when freeing a block at once (under its
     /// list lock, then [`SPARE`] `Release` after the value is dropped) and when retiring a
     /// block (under the gate, then `Release` after the value is dropped); the collector sets
-    /// it when shading
-    /// and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the grey push that
-    /// follows it, and a husk's value drop before the sweep that frees the block.
+    /// it when shading and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the
+    /// grey push that follows it, and a husk's value drop before the sweep that frees it.
     pub(crate) mark: AtomicU32,
     /// Bit flags ([`HAS_CLEANUP`], [`HAS_WEAK`]). Set by mutators (`AcqRel` RMW); read by
     /// the sweeper after marking has ended and by the thread that dropped the last handle
