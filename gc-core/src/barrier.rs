@@ -55,11 +55,18 @@ pub(crate) fn shade(target: NonNull<Header>) {
 
 #[cold]
 fn shade_slow(target: NonNull<Header>) {
-    let _gate = enter();
-    let s = state::load();
     // SAFETY: the caller holds a handle to `target` (or the weak slot lock of a target the
     // sweeper has not cleared), so its header is live.
-    if s.is_marking() && unsafe { target.as_ref() }.try_shade(s.epoch()) {
+    let header = unsafe { target.as_ref() };
+    // Already shaded in the running cycle (or allocated black in it): whoever shaded it holds
+    // the gate until it has queued it, so the gate is not needed to skip it. This is the
+    // common case of a drop while marking (new objects are black).
+    if header.is_marked(state::load().epoch()) {
+        return;
+    }
+    let _gate = enter();
+    let s = state::load();
+    if s.is_marking() && header.try_shade(s.epoch()) {
         GREY.lock().push(ObjPtr(target));
     }
 }

@@ -163,7 +163,7 @@ impl<T: 'static> Drop for Gc<T> {
             return;
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
-        let before = heap::reclaim::BeforeDrop::read(h, state);
+        let before = heap::reclaim::BeforeDrop::read(h, state, std::mem::size_of::<GcBox<T>>());
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;

@@ -259,6 +259,32 @@ fn spare_reused_while_a_cycle_drains_the_list() {
     });
 }
 
+/// Retirement and husk reuse against a cycle: a thread drops the last handle to a block a
+/// cycle already took (it is retired and kept as a husk if no cycle has started since) and
+/// allocates again of the same size class (reusing the husk if its list was not drained
+/// since), while another thread runs a cycle that may start anywhere in between. A husk is
+/// reused only before the cycle's drain (else its sweep frees it): the new leaf stays intact,
+/// and every value is dropped exactly once.
+#[test]
+fn husk_reused_while_a_cycle_starts() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let old = leaf(1, &drops);
+        collect();
+        let t = thread::spawn(collect);
+        drop(old);
+        let kept = leaf(2, &drops);
+        t.join().unwrap();
+        assert_eq!(kept.value, 2, "the leaf allocated in a husk is intact");
+        assert!(
+            drops.load(Ordering::SeqCst) <= 1,
+            "the kept leaf is not dropped"
+        );
+        drop(kept);
+        assert_dropped_once_after_cycles(&drops, 2);
+    });
+}
+
 /// Mark assists against the marker: a thread assists (scanning a batch of the marker's shared
 /// grey objects) while another runs a cycle over a chain that the collecting thread holds.
 /// Whichever of them scans each link, the whole chain is marked: nothing live is freed, and

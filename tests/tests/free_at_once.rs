@@ -156,3 +156,78 @@ fn blocks_freed_at_once_are_reused_by_their_thread_until_a_cycle_takes_them() {
     collect();
     assert_eq!(drops.dropped(), 400, "nothing dropped twice");
 }
+
+#[test]
+fn retired_blocks_are_reused_by_their_thread_until_a_cycle_starts() {
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+
+    // Taken by a cycle, then retired by the last handle's drop: the retiring thread's next
+    // allocations of the size class reuse the blocks, whichever thread allocated them.
+    for allocated_elsewhere in [false, true] {
+        let head = if allocated_elsewhere {
+            let d = drops.clone();
+            std::thread::spawn(move || list(100, &d)).join().unwrap()
+        } else {
+            list(100, &drops)
+        };
+        collect();
+        let retired = addresses(&head);
+        let weak = Gc::downgrade(&head);
+        let before = stats();
+        drop(head);
+        assert_eq!(drops.dropped() % 100, 0, "every value dropped at once");
+        let others: Vec<Gc<Other>> = (0..100)
+            .map(|value| {
+                Gc::new(Other {
+                    value,
+                    _token: drops.token(),
+                })
+            })
+            .collect();
+        let reused = others
+            .iter()
+            .filter(|o| retired.contains(&(Gc::as_ptr(o) as usize)))
+            .count();
+        assert_eq!(reused, 100, "every retired block is handed out again");
+        assert!(weak.upgrade().is_none(), "the weak reference stays cleared");
+        for (i, o) in others.iter().enumerate() {
+            assert_eq!(o.value, i as u64, "values in reused blocks are intact");
+        }
+        let after = stats();
+        assert_eq!(after.num_gc, before.num_gc, "no cycle was needed");
+        assert_eq!(
+            after.heap_objects, before.heap_objects,
+            "the heap holds as many objects as before"
+        );
+        assert_eq!(after.total_freed_objects - before.total_freed_objects, 100);
+        assert_eq!(after.total_alloc_objects - before.total_alloc_objects, 100);
+        // The reused blocks are objects like any other: kept while reachable, freed after.
+        collect();
+        assert!(others.iter().enumerate().all(|(i, o)| o.value == i as u64));
+        drop(others);
+        collect();
+    }
+    assert_eq!(drops.dropped(), 400);
+
+    // A cycle between the retirement and the next allocations: its sweep frees the retired
+    // blocks (counted once), and they are not handed out a second time.
+    let head = list(100, &drops);
+    collect();
+    let before = stats();
+    drop(head);
+    collect();
+    assert_eq!(
+        stats().total_freed_objects - before.total_freed_objects,
+        100,
+        "the sweep frees the retired blocks once"
+    );
+    let a = list(100, &drops);
+    let b = list(100, &drops);
+    let (sa, sb) = (addresses(&a), addresses(&b));
+    assert_eq!(sa.len() + sb.len(), 200);
+    assert!(sa.is_disjoint(&sb), "no block is handed out twice");
+    drop((a, b));
+    collect();
+    assert_eq!(drops.dropped(), 700, "nothing dropped twice");
+}

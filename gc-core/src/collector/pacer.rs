@@ -262,11 +262,41 @@ pub(crate) fn note_retired(bytes: u64) {
         return;
     }
     let retired = RETIRED.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    // No automatic cycle when they are off (no percent, no limit).
-    if goal() != u64::MAX && retired >= (heap_live() / 4).max(MIN_HEAP) {
+    if garbage_due(retired, heap_live(), goal()) {
         RETIRED.store(0, Ordering::Relaxed);
         request_cycle(false);
     }
+}
+
+global! {
+    /// Bytes of blocks whose last handle was dropped while a cycle ran (or that could not be
+    /// retired) since the last cycle ended: garbage the running cycle keeps (SATB shades what
+    /// is dropped while marking) and only the next one frees. `Relaxed`: a trigger heuristic.
+    static FLOATING: AtomicU64 = AtomicU64::new(0);
+}
+
+/// Reports `bytes` of garbage left to the collector by a last handle's drop (see
+/// [`FLOATING`]).
+pub(crate) fn note_floating(bytes: u64) {
+    FLOATING.fetch_add(bytes, Ordering::Relaxed);
+}
+
+/// Called by the collector when a cycle has ended: true if the next should start at once,
+/// because the heap is past its trigger, or because a quarter of it (at least the minimum
+/// heap) became garbage while the cycle ran, which only the next cycle frees: the heap would
+/// otherwise grow past that garbage to its goal before it is reused.
+#[cfg(not(loom))]
+pub(crate) fn next_cycle_due() -> bool {
+    let floating = FLOATING.swap(0, Ordering::Relaxed);
+    let live = heap_live();
+    live >= trigger() || garbage_due(floating, live, goal())
+}
+
+/// True if `garbage` bytes waiting for a sweep in a heap of `live` bytes (garbage included)
+/// call for a cycle now: they reach a quarter of the heap, at least the minimum heap, and
+/// automatic cycles are on (the goal is finite).
+fn garbage_due(garbage: u64, live: u64, goal: u64) -> bool {
+    goal != u64::MAX && garbage >= (live / 4).max(MIN_HEAP)
 }
 
 /// Reports `bytes` freed by allocating threads at once (a last handle dropped), not by a
@@ -332,6 +362,21 @@ mod tests {
         assert_eq!(goal_for(1 << 30, 0, -1, u64::MAX), u64::MAX);
         assert_eq!(goal_for(1 << 30, 0, -1, 64 << 20), 64 << 20);
         assert_eq!(goal_for(10 << 20, 0, 100, 15 << 20), 15 << 20);
+    }
+
+    #[test]
+    fn garbage_calls_for_a_cycle_past_a_quarter_of_the_heap() {
+        assert!(garbage_due(25 << 20, 100 << 20, 200 << 20));
+        assert!(!garbage_due((25 << 20) - 1, 100 << 20, 200 << 20));
+        assert!(
+            !garbage_due(3 << 20, 8 << 20, 16 << 20),
+            "at least the minimum heap"
+        );
+        assert!(garbage_due(4 << 20, 8 << 20, 16 << 20));
+        assert!(
+            !garbage_due(1 << 30, 1 << 30, u64::MAX),
+            "not with cycles off"
+        );
     }
 
     #[test]

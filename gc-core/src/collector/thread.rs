@@ -221,7 +221,7 @@ fn collector_loop() {
             c.completed += 1;
             // Release: pairs with the Acquire loads in `wait_for_cycle_end`.
             COMPLETED.store(c.completed, Ordering::Release);
-            if pacer::heap_live() >= pacer::trigger() {
+            if pacer::next_cycle_due() {
                 c.requested = true;
             }
             PROGRESS.notify_all();

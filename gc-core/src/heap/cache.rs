@@ -8,13 +8,17 @@
 //! block and its index are reused as they are, so freeing and allocating again touch neither
 //! the list's chunks nor the block cache. A drain ends that: the spares are then in a snapshot,
 //! and its sweep frees them.
+//!
+//! A small block the thread retires (a cycle took it, see `heap::reclaim`) is kept the same
+//! way, as a husk, until the next drain of the thread's list: the next cycle's sweep, which
+//! would free it, comes after that drain.
 
 use super::blocks;
-use super::header::{Header, RETIRING, SPARE};
+use super::header::{Header, HAS_CLEANUP, HUSK, RETIRING, SPARE};
 use super::list::ObjList;
 use super::ObjPtr;
 use crate::collector::pacer;
-use crate::collector::state;
+use crate::collector::state::{self, Phase, State};
 use crate::primitive::{global, local, Arc, Mutex, Ordering};
 use crate::spin_lock::SpinLock;
 use std::alloc::Layout;
@@ -25,7 +29,7 @@ use std::ptr::NonNull;
 #[derive(Default)]
 pub(crate) struct ThreadList {
     objects: ObjList,
-    /// What this thread ever allocated, and freed at once (see `unregister`).
+    /// What this thread ever allocated, and freed at once (see `Local::unregister`).
     totals: Totals,
     /// The epoch of the last cycle that drained this list.
     drained_epoch: u32,
@@ -55,10 +59,35 @@ static ORPHANS: Mutex<ThreadList> = Mutex::new(ThreadList {
 /// Bytes allocated (or, negative, freed) by this thread and not yet reported to the pacer.
 const FLUSH_BYTES: isize = 64 * 1024;
 
-struct Local {
+/// The calling thread's allocation state: its list, its unreported balance, its spares, and
+/// the blocks it took from its list and is about to free.
+pub(crate) struct Local {
     list: Shared,
     unflushed: Cell<isize>,
     spares: RefCell<Spares>,
+    husks: RefCell<Husks>,
+    /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
+    floating: Cell<u64>,
+    frees: Frees,
+}
+
+/// Small blocks this thread retired (see `heap::reclaim`) and keeps for its next allocations,
+/// per size class. Each is [`HUSK`]: its value was dropped and it waits in some list (a
+/// snapshot's survivors, or another thread's list) for the next sweep. They may be handed out
+/// only while this thread's list has been drained `drains` times: the cycle whose sweep would
+/// free them drains every list first (see [`Local::unregister`]).
+#[derive(Default)]
+struct Husks {
+    drains: u64,
+    classes: Vec<Vec<ObjPtr>>,
+}
+
+/// Blocks a thread took from its list (see [`Local::unregister`]) whose values are waiting to
+/// be dropped, and whether a loop on the thread is dropping them (`heap::reclaim` runs it).
+#[derive(Default)]
+pub(crate) struct Frees {
+    pub(crate) active: Cell<bool>,
+    pub(crate) pending: RefCell<Vec<(ObjPtr, Taken)>>,
 }
 
 /// Small blocks this thread freed at once and keeps for its next allocations, per size class.
@@ -69,6 +98,15 @@ struct Local {
 struct Spares {
     generation: u64,
     classes: Vec<Vec<ObjPtr>>,
+}
+
+impl Husks {
+    /// Forgets every husk (a cycle has drained the list since they were kept: its sweep frees
+    /// them) and starts keeping husks for `drains`.
+    fn restart(&mut self, drains: u64) {
+        self.drains = drains;
+        self.classes.iter_mut().for_each(Vec::clear);
+    }
 }
 
 impl Spares {
@@ -140,10 +178,33 @@ impl Local {
             list,
             unflushed: Cell::new(0),
             spares: RefCell::default(),
+            husks: RefCell::default(),
+            floating: Cell::new(0),
+            frees: Frees::default(),
         }
     }
 
+    /// Counts `bytes` of a block whose last handle this thread dropped and left to the
+    /// collector (see [`unregister`](Self::unregister)), reporting them to the pacer past a
+    /// batch.
+    #[inline]
+    pub(crate) fn note_floating(&self, bytes: usize) {
+        let floating = self.floating.get() + bytes as u64;
+        if floating >= FLUSH_BYTES.unsigned_abs() as u64 {
+            self.floating.set(0);
+            pacer::note_floating(floating);
+        } else {
+            self.floating.set(floating);
+        }
+    }
+
+    /// The blocks this thread is freeing.
+    pub(crate) fn frees(&self) -> &Frees {
+        &self.frees
+    }
+
     /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.
+    #[inline]
     fn account(&self, delta: isize) {
         let unflushed = self.unflushed.get() + delta;
         if unflushed.unsigned_abs() >= FLUSH_BYTES.unsigned_abs() {
@@ -176,6 +237,13 @@ local! {
     /// The calling thread's list, made at its first allocation (a thread that only drops
     /// handles, like the collector, never makes one).
     static LOCAL: OnceCell<Local> = OnceCell::new();
+}
+
+/// Calls `f` with the calling thread's allocation state, if the thread has allocated and is
+/// not exiting; else returns `None`.
+#[inline]
+pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
+    LOCAL.try_with(|local| local.get().map(f)).ok().flatten()
 }
 
 /// The value `Header::internal` holds for a block at `index` of its thread's list: the index in
@@ -262,46 +330,142 @@ pub(crate) fn reuse_spare(
     reused.ok().flatten()
 }
 
-/// How [`unregister`] took a block out of the list's hands.
+/// In sanitizer builds, marks the value bytes of `obj`, a retired block of size class
+/// `class` whose value was just dropped, as not addressable, as for a spare (it may be handed
+/// out again as a husk).
+///
+/// # Safety
+/// The caller still owns the block (it is not yet [`HUSK`]).
+#[inline]
+pub(crate) unsafe fn poison_husk(obj: ObjPtr, class: usize) {
+    poison::spare(obj, class);
+}
+
+/// Allocates a block for `layout` from the husks the calling thread keeps, if it keeps one of
+/// its size class and its list was not drained since: `init` writes the whole block (header
+/// and value), then the block gets its mark as [`register`] gives it, all under the list's
+/// lock (a drain, which would come before the sweep that frees the husk, waits for it). The
+/// block stays in the list that holds it, as the object it now is. Returns the block, or
+/// `None` without calling `init`.
+///
+/// Its mark is right whichever state is read: if a cycle has published `Mark` but not yet
+/// drained this list, the block is in that cycle's snapshot and its root phase, which comes
+/// after every drain, finds the new handle (or the block is black).
+#[inline]
+pub(crate) fn reuse_husk(
+    layout: Layout,
+    init: impl FnOnce(NonNull<Header>),
+) -> Option<NonNull<Header>> {
+    let class = blocks::class_of(layout)?;
+    with_local(|local| {
+        let mut husks = local.husks.borrow_mut();
+        if husks.classes.get(class).is_none_or(Vec::is_empty) {
+            return None;
+        }
+        let mut list = local.list.lock();
+        if list.drains != husks.drains {
+            // Drained since: the cycle's sweep frees them.
+            husks.restart(list.drains);
+            return None;
+        }
+        let obj = husks.classes[class].pop()?;
+        // SAFETY: retired by this thread when its list had been drained `husks.drains` times
+        // (`unregister`), and no drain has come since: the sweep that would free it has not
+        // started, and cannot before the drain, which waits for this lock. No handle to it
+        // exists and no other thread keeps it.
+        let h = unsafe { obj.0.as_ref() };
+        debug_assert_eq!(h.mark.load(Ordering::Relaxed), HUSK);
+        poison::reuse(obj, class);
+        init(obj.0);
+        // Relaxed: as in `register`.
+        h.mark.store(state::load().epoch(), Ordering::Relaxed);
+        // The husk's old object is freed and the new one allocated: the heap's size is
+        // unchanged, and the totals count both.
+        list.totals.freed(layout.size());
+        list.totals.allocated(layout.size());
+        Some(obj.0)
+    })
+    .flatten()
+}
+
+/// How [`Local::unregister`] took a block out of the list's hands.
 #[derive(Clone, Copy)]
 pub(crate) enum Taken {
     /// Removed from the list: the caller drops the value and frees the block.
     Removed,
     /// Left in the list, marked [`RETIRING`] (every collector pass skips its value): the
-    /// caller drops the value and hands the block to [`keep_spare`] with `generation` and
-    /// its size class.
+    /// caller drops the value and hands the block to [`Local::keep_spare`] with `generation`
+    /// and its size class.
     Kept { generation: u64, class: usize },
+    /// Not in this list (a cycle took it, or another thread allocated it) and marked
+    /// [`RETIRING`] while no cycle had started since the last handle's drop: the caller drops
+    /// the value, marks the block [`HUSK`] and hands it to [`Local::keep_husk`] with `drains`
+    /// (this list's drain count when it was retired) if it has a size class `class`.
+    Retired { drains: u64, class: Option<usize> },
 }
 
-/// Takes `obj`, whose last handle the calling thread just dropped, from the calling thread's
-/// list if it is still there, and says how: the caller then owns the value and drops it at
-/// once. Otherwise (another thread allocated it, or a cycle already took it) it is left to
-/// the collector.
-///
-/// Nothing else can reach such a block: no handle to it exists (a weak upgrade refuses a zero
-/// count), it is in no snapshot, and no shade of it can be pending: marking is not running,
-/// or it is and has drained this list, so the block is black (see [`register`]). A marking
-/// cycle that has not drained this list yet may have queued a white block of it (a barrier
-/// shades after the phase change, before the drain): then nothing is freed here. The marker
-/// otherwise only touches a block through an edge of an object it scans, which would be a
-/// handle.
-///
-/// The phase is read after the count reached zero: a shade of this block by any thread came
-/// before that thread's drop of its handle, hence before our decrement, so if it shaded during
-/// a marking phase we read that phase (or a later one).
-///
-/// `index_hint` is `Header::internal` as read before the count dropped to zero: after that, the
-/// header of a block that is not in this list may already be freed, so it is not read.
-pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
-    let taken = LOCAL.try_with(|local| {
-        let local = local.get()?;
+impl Local {
+    /// Takes `obj`, whose last handle this thread just dropped, out of the collector's hands if
+    /// it can, and says how: the caller then owns the value and drops it at once.
+    ///
+    /// - Still in this list: it is taken from the list (see below).
+    /// - Elsewhere (a cycle took it, or another thread allocated it), and no cycle has started
+    ///   since the handle's drop read `dropped_in` (`Idle`): it is retired, marked
+    ///   [`RETIRING`], unless it has cleanups (they run after the sweep frees the block).
+    /// - Otherwise it is left to the collector.
+    ///
+    /// A block taken from this list cannot be reached by anything else: no handle to it exists
+    /// (a weak upgrade refuses a zero count), it is in no snapshot, and no shade of it can be
+    /// pending: marking is not running, or it is and has drained this list, so the block is
+    /// black (see [`register`]). A marking cycle that has not drained this list yet may have
+    /// queued a white block of it (a barrier shades after the phase change, before the
+    /// drain): then nothing is freed here. The marker otherwise only touches a block through
+    /// an edge of an object it scans, which would be a handle. The phase is read after the
+    /// count reached zero: a shade of this block by any thread came before that thread's drop
+    /// of its handle, hence before our decrement, so if it shaded during a marking phase we
+    /// read that phase (or a later one).
+    ///
+    /// A block is retired under this list's lock: a cycle publishes `Mark` before it drains
+    /// the lists, so if this list was drained since, the state read here is that cycle's (or a
+    /// later one). If it is still `dropped_in`, the next cycle has not drained this list yet,
+    /// hence has not counted, marked or swept anything: every pass it makes sees `RETIRING`
+    /// and skips the value, and its sweep keeps the block. The block was reachable through
+    /// the handle until the decrement, in that idle state, so the last cycle kept it.
+    ///
+    /// `index_hint` is `Header::internal` as read before the count dropped to zero: after
+    /// that, the header of a block that is not in this list may already be freed, so it is not
+    /// read unless the state shows it cannot be.
+    #[inline]
+    pub(crate) fn unregister(
+        &self,
+        obj: ObjPtr,
+        index_hint: u64,
+        dropped_in: State,
+    ) -> Option<Taken> {
         let (taken, bytes) = {
-            let mut list = local.list.lock();
+            let mut list = self.list.lock();
             // The tag is a hint (a count phase may have overwritten it): the entry it names is
             // checked. `obj` can be in at most one list, and only once.
             let index = (index_hint as u32) as usize;
             if list.objects.get(index) != Some(obj) {
-                return None;
+                if dropped_in.phase() != Phase::Idle || state::load() != dropped_in {
+                    return None;
+                }
+                // SAFETY: no cycle has started since the decrement (see above), so the block
+                // is not freed; the vtable is static.
+                let h = unsafe { obj.0.as_ref() };
+                // Acquire: pairs with the AcqRel set of the flag, made through a handle whose
+                // drop came before ours.
+                if h.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
+                    return None;
+                }
+                // Relaxed: the lock orders it before the next drain, hence before every pass
+                // of the next cycle.
+                h.mark.store(RETIRING, Ordering::Relaxed);
+                return Some(Taken::Retired {
+                    drains: list.drains,
+                    class: blocks::class_of(h.vtable.layout),
+                });
             }
             // Found in this list: no cycle has taken the block, so it is not freed. (A block
             // at the same address freed and allocated again would have had to be allocated by
@@ -332,30 +496,52 @@ pub(crate) fn unregister(obj: ObjPtr, index_hint: u64) -> Option<Taken> {
             list.totals.freed(layout.size());
             (taken, layout.size())
         };
-        local.account(-(bytes as isize));
+        self.account(-(bytes as isize));
         Some(taken)
-    });
-    taken.ok().flatten()
-}
+    }
 
-/// Keeps `obj`, whose value was dropped, as a spare of the calling thread: it is marked
-/// [`SPARE`], and kept for reuse unless its list was drained since `generation` (then it
-/// is in a snapshot, and the sweep frees it).
-///
-/// # Safety
-/// [`unregister`] returned `Taken::Kept { generation, class }` for `obj` on this thread, its
-/// value has been dropped, and the caller does not touch the block again.
-pub(crate) unsafe fn keep_spare(obj: ObjPtr, generation: u64, class: usize) {
-    // SAFETY: the block is still this thread's (`RETIRING`: kept by every sweep) until the
-    // store below, after which it is not read.
-    let h = unsafe { obj.0.as_ref() };
-    poison::spare(obj, class);
-    // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the block
-    // (its list was drained meanwhile) does so after the value's drop.
-    h.mark.store(SPARE, Ordering::Release);
-    let _ = LOCAL.try_with(|local| {
-        let Some(local) = local.get() else { return };
-        let mut spares = local.spares.borrow_mut();
+    /// Keeps `obj`, a husk of size class `class` this thread retired when its list had been
+    /// drained `drains` times, for its next allocation of that class, and says so. A husk
+    /// retired before a drain that has since come is left to the sweep.
+    ///
+    /// # Safety
+    /// [`unregister`](Self::unregister) returned `Taken::Retired { drains, class: Some(class)
+    /// }` for `obj` on this thread, its value has been dropped, and the caller does not touch
+    /// the block again.
+    #[inline]
+    pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
+        let mut husks = self.husks.borrow_mut();
+        if drains < husks.drains {
+            return false;
+        }
+        if drains > husks.drains {
+            husks.restart(drains);
+        }
+        if husks.classes.len() <= class {
+            husks.classes.resize_with(blocks::CLASSES, Vec::new);
+        }
+        husks.classes[class].push(obj);
+        true
+    }
+
+    /// Keeps `obj`, whose value was dropped, as a spare of this thread: it is marked
+    /// [`SPARE`], and kept for reuse unless its list was drained since `generation` (then it
+    /// is in a snapshot, and the sweep frees it).
+    ///
+    /// # Safety
+    /// [`unregister`](Self::unregister) returned `Taken::Kept { generation, class }` for `obj`
+    /// on this thread, its value has been dropped, and the caller does not touch the block
+    /// again.
+    #[inline]
+    pub(crate) unsafe fn keep_spare(&self, obj: ObjPtr, generation: u64, class: usize) {
+        // SAFETY: the block is still this thread's (`RETIRING`: kept by every sweep) until the
+        // store below, after which it is not read.
+        let h = unsafe { obj.0.as_ref() };
+        poison::spare(obj, class);
+        // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the
+        // block (its list was drained meanwhile) does so after the value's drop.
+        h.mark.store(SPARE, Ordering::Release);
+        let mut spares = self.spares.borrow_mut();
         if generation < spares.generation {
             // Drained, and the spares already know it.
             return;
@@ -367,11 +553,11 @@ pub(crate) unsafe fn keep_spare(obj: ObjPtr, generation: u64, class: usize) {
             spares.classes.resize_with(blocks::CLASSES, Vec::new);
         }
         spares.classes[class].push(obj);
-    });
+    }
 }
 
 /// Moves every block allocated so far to the end of `into`, records `epoch` as each list's last
-/// drain (see [`unregister`]), and forgets lists of exited threads. Collector only, after it
+/// drain (see [`Local::unregister`]), and forgets lists of exited threads. Collector only, after it
 /// published `Mark` for `epoch`. Each thread's lock is held only to take its list (a swap),
 /// not to copy its entries or chunks.
 pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {

@@ -29,18 +29,23 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
     let mut value = Some(value);
-    let reused = cache::reuse_spare(layout, |block| {
-        let value = value.take().expect("`reuse_spare` calls `init` once");
-        // SAFETY: a spare of `layout`'s size class is big and aligned enough for `GcBox<T>`,
-        // its old value was dropped, and this thread owns it (see `reuse_spare`).
+    // Writes the block a spare or a husk is handed out as.
+    let mut init = |block: NonNull<Header>| {
+        let value = value.take().expect("a reuse calls `init` once");
+        // SAFETY: a spare or husk of `layout`'s size class is big and aligned enough for
+        // `GcBox<T>`, its old value was dropped, and this thread owns it (see `reuse_spare`
+        // and `reuse_husk`).
         unsafe {
             block
                 .cast::<GcBox<T>>()
                 .as_ptr()
                 .write(GcBox::fresh(vtable, value))
         };
-    });
-    if let Some(block) = reused {
+    };
+    if let Some(block) = cache::reuse_spare(layout, &mut init) {
+        return block.cast();
+    }
+    if let Some(block) = cache::reuse_husk(layout, &mut init) {
         return block.cast();
     }
     let value = value.expect("not moved: no spare was reused");

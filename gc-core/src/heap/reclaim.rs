@@ -4,17 +4,20 @@
 //! - A block the dropping thread allocated and no cycle has taken yet (still in the thread's
 //!   list) is dropped and freed (a small one is kept as a spare for the thread's next
 //!   allocation of its size class, see `heap::cache`).
-//! - A block a cycle already took is *retired* if no cycle is running: under the barrier gate
-//!   (so no cycle can start) its mark becomes [`RETIRING`], which every collector pass skips;
-//!   its value is dropped outside the gate, then its mark becomes [`HUSK`], and the next sweep
-//!   frees the block without touching the value. Otherwise it is left to the collector.
+//! - A block a cycle already took (or another thread allocated) is *retired* if no cycle has
+//!   started since the handle's drop read the state: under the thread's list lock (see
+//!   `Local::unregister`), or under the barrier gate on a thread with no list, its mark
+//!   becomes [`RETIRING`], which every collector pass skips; its value is dropped, then its
+//!   mark becomes [`HUSK`], and the next sweep frees the block without touching the value,
+//!   unless the thread hands it out again first (a small one is kept as a husk). Otherwise it
+//!   is left to the collector.
 //!
 //! Dropping a value drops the handles it holds, which can free more blocks: those are queued
-//! on the thread and handled by the outermost call in a loop, so a long list held by one
-//! handle is freed without recursion (it cannot overflow the stack).
+//! on the thread and handled by the outermost call in a loop, depth-first, so a long list held
+//! by one handle is freed without recursion (it cannot overflow the stack).
 
-use super::cache::{self, Taken};
-use super::header::{Header, VTable, HAS_CLEANUP, HUSK, RETIRING};
+use super::cache::{self, Frees, Local, Taken};
+use super::header::{Header, VTable, HAS_CLEANUP, HAS_WEAK, HUSK, RETIRING};
 use super::{blocks, ObjPtr};
 use crate::barrier;
 use crate::cleanup;
@@ -27,22 +30,16 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 
-/// A block whose last handle is gone, and what may be done with it.
-#[derive(Clone, Copy)]
-enum Work {
-    /// Taken from this thread's list: drop and free.
-    Free(NonNull<Header>, Taken),
-    /// In a snapshot; the handle's drop read `State` (`Idle`) before its decrement: retire if
-    /// the state is unchanged.
-    Retire(NonNull<Header>, State),
-}
+/// A block whose last handle is gone while it is in a snapshot: the handle's drop read
+/// `State` (`Idle`) before its decrement, and the block is retired if the state is unchanged.
+type Retire = (NonNull<Header>, State);
 
-/// The calling thread's blocks waiting to be handled, whether it is handling them now, and
+/// The calling thread's blocks waiting to be retired, whether it is retiring them now, and
 /// the bytes it retired and has not reported yet.
 #[derive(Default)]
 struct Queue {
     active: bool,
-    pending: Vec<Work>,
+    pending: Vec<Retire>,
     retired_bytes: u64,
 }
 
@@ -52,48 +49,112 @@ local! {
 
 /// What the drop of a handle reads *before* it decrements the count: once the count is zero,
 /// a block a cycle has already taken may be freed by the collector at any moment, so nothing
-/// may read its header until [`cache::unregister`] has found it in the calling thread's list,
+/// may read its header until [`Local::unregister`] has found it in the calling thread's list,
 /// or the gate and an unchanged state show that no sweep can have run since.
 #[derive(Clone, Copy)]
 pub(crate) struct BeforeDrop {
     index_hint: u64,
     state: State,
+    bytes: usize,
 }
 
 impl BeforeDrop {
     /// Reads what [`last_handle_dropped`] needs while the caller still holds a handle to `h`;
-    /// `state` is the state the caller read before (for its barrier).
+    /// `state` is the state the caller read before (for its barrier), `bytes` the block's
+    /// size.
     #[inline]
-    pub(crate) fn read(h: &Header, state: State) -> BeforeDrop {
+    pub(crate) fn read(h: &Header, state: State, bytes: usize) -> BeforeDrop {
         BeforeDrop {
             // Relaxed: a hint, checked against the list entry.
             index_hint: h.internal.load(Ordering::Relaxed),
             state,
+            bytes,
         }
     }
 }
 
 /// Called when the last handle to `h` has been dropped by this thread: frees the block now if
-/// the calling thread's list still holds it ([`cache::unregister`]), retires it if no cycle
+/// the calling thread's list still holds it ([`Local::unregister`]), retires it if no cycle
 /// is running, else leaves it to the collector without touching it.
 ///
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
 /// to it exists any more, and read `before` before the decrement.
-#[cold]
 #[inline(never)]
 pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop) {
-    let work = if let Some(taken) = cache::unregister(ObjPtr(h), before.index_hint) {
-        Work::Free(h, taken)
-    } else if before.state.phase() == Phase::Idle {
-        Work::Retire(h, before.state)
+    let on_local = cache::with_local(|local| {
+        match local.unregister(ObjPtr(h), before.index_hint, before.state) {
+            // SAFETY: `unregister` made this thread the block's only owner.
+            Some(taken) => unsafe { free_taken(local, h, taken) },
+            // Garbage the cycle running now keeps (a block dropped while marking is shaded
+            // first): only the next one frees it.
+            None => local.note_floating(before.bytes),
+        }
+    });
+    if on_local.is_none() && before.state.phase() == Phase::Idle {
+        // A thread with no list (it never allocated, or it is exiting) retires under the gate.
+        // SAFETY: as this function's caller promised; `before.state` was read before the
+        // decrement.
+        unsafe { retire_later(h, before.state) };
+    }
+}
+
+/// Frees or retires `h`, which this thread took, and every block whose last handle goes with
+/// it, in a loop: a block freed while the loop runs (by a value's drop inside it) is
+/// queued for the loop instead of freed recursively.
+///
+/// # Safety
+/// [`Local::unregister`] returned `taken` for `h` on this thread, whose state `local` is.
+#[inline]
+unsafe fn free_taken(local: &Local, h: NonNull<Header>, taken: Taken) {
+    let frees = local.frees();
+    if frees.active.get() {
+        frees.pending.borrow_mut().push((ObjPtr(h), taken));
     } else {
-        return;
-    };
+        // SAFETY: as this function's caller promised.
+        unsafe { free_loop(local, h, taken) };
+    }
+}
+
+/// The loop of [`free_taken`], apart so that the common call (a drop inside the loop, which
+/// only queues) stays small.
+///
+/// # Safety
+/// As for [`free_taken`]; no loop is running on this thread.
+#[inline(never)]
+unsafe fn free_loop(local: &Local, h: NonNull<Header>, taken: Taken) {
+    let frees = local.frees();
+    frees.active.set(true);
+    let _active = Freeing(frees);
+    let mut next = Some((ObjPtr(h), taken));
+    while let Some((obj, taken)) = next {
+        // SAFETY: each block in the queue was taken by `unregister` on this thread.
+        unsafe { free_now(local, obj.0, taken) };
+        next = frees.pending.borrow_mut().pop();
+    }
+}
+
+/// Ends the freeing loop, also if it unwinds.
+struct Freeing<'a>(&'a Frees);
+
+impl Drop for Freeing<'_> {
+    fn drop(&mut self) {
+        self.0.active.set(false);
+    }
+}
+
+/// Retires `h` now, or queues it if this thread is already retiring (handled by the outermost
+/// call in a loop).
+///
+/// # Safety
+/// The last handle to `h` is gone, `state` (`Idle`) was read before its decrement, and `h` is
+/// retired once.
+#[inline(never)]
+unsafe fn retire_later(h: NonNull<Header>, state: State) {
     let first = QUEUE.try_with(|q| {
         let mut q = q.borrow_mut();
         if q.active {
-            q.pending.push(work);
+            q.pending.push((h, state));
             false
         } else {
             q.active = true;
@@ -104,46 +165,26 @@ pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop)
         Ok(false) => {}
         Ok(true) => {
             let _active = Active;
-            let mut retiring = Vec::new();
+            let mut retiring = vec![(h, state)];
             let mut claimed = Vec::new();
-            let mut next = Some(work);
-            while let Some(work) = next {
-                match work {
-                    // SAFETY: `unregister` made this thread the block's only owner.
-                    Work::Free(h, taken) => unsafe { free_now(h, taken) },
-                    Work::Retire(h, state) => {
-                        // Claim a run of blocks to retire under one hold of the gate.
-                        retiring.push((h, state));
-                        QUEUE.with(|q| {
-                            let pending = &mut q.borrow_mut().pending;
-                            while retiring.len() < RETIRE_BATCH {
-                                match pending.last() {
-                                    Some(&Work::Retire(h, state)) => {
-                                        pending.pop();
-                                        retiring.push((h, state));
-                                    }
-                                    _ => break,
-                                }
-                            }
-                        });
-                        // SAFETY: each was queued by `last_handle_dropped` and is retired once.
-                        unsafe { retire(&mut retiring, &mut claimed) };
-                    }
-                }
-                next = QUEUE.with(|q| q.borrow_mut().pending.pop());
+            while !retiring.is_empty() {
+                // SAFETY: each was queued once by `last_handle_dropped`.
+                unsafe { retire(&mut retiring, &mut claimed) };
+                // Claim the next run of blocks to retire under one hold of the gate.
+                QUEUE.with(|q| {
+                    let pending = &mut q.borrow_mut().pending;
+                    let from = pending.len().saturating_sub(RETIRE_BATCH);
+                    retiring.extend(pending.drain(from..).rev());
+                });
             }
         }
         // The thread is exiting and its queue is gone: handle recursively.
-        Err(_) => match work {
-            // SAFETY: `unregister` made this thread the block's only owner.
-            Work::Free(h, taken) => unsafe { free_now(h, taken) },
-            // SAFETY: as this function's caller promised, retired once.
-            Work::Retire(h, state) => unsafe { retire(&mut vec![(h, state)], &mut Vec::new()) },
-        },
+        // SAFETY: as this function's caller promised, retired once.
+        Err(_) => unsafe { retire(&mut vec![(h, state)], &mut Vec::new()) },
     }
 }
 
-/// Ends the outermost loop, also if it unwinds, and reports the bytes it retired.
+/// Ends the retiring loop, also if it unwinds, and reports the bytes it retired.
 struct Active;
 
 impl Drop for Active {
@@ -228,14 +269,21 @@ unsafe fn drop_value(h: NonNull<Header>, vtable: &VTable) {
 /// the cleanups to the cleanup thread.
 ///
 /// # Safety
-/// The calling thread owns the block: [`cache::unregister`] returned `taken` for it, so no
-/// handle, snapshot or collector pass refers to its value.
-unsafe fn free_now(h: NonNull<Header>, taken: Taken) {
+/// The calling thread, whose state `local` is, owns the block: [`Local::unregister`] returned
+/// `taken` for it, so no handle, snapshot or collector pass refers to its value.
+#[inline]
+unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
     // SAFETY: owned by the caller, not yet freed.
     let header = unsafe { h.as_ref() };
-    weak::clear_owned(header);
+    // Acquire: pairs with the AcqRel sets of the flags, each made through a handle whose drop
+    // came before ours (see `weak::clear_owned`): a clear flag here is final.
+    let flags = header.flags.load(Ordering::Acquire);
+    if flags & HAS_WEAK != 0 {
+        weak::clear_owned(header);
+    }
     // Cleanups are rare: no vector is made (or dropped) for a block without them.
-    let cleanups = (header.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0).then(|| {
+    // (A retired block has none: `unregister` does not retire blocks with cleanups.)
+    let cleanups = (flags & HAS_CLEANUP != 0).then(|| {
         let mut cleanups = Vec::new();
         cleanup::take(header, &mut cleanups);
         cleanups
@@ -250,10 +298,41 @@ unsafe fn free_now(h: NonNull<Header>, taken: Taken) {
         // SAFETY: kept by `unregister` with this generation, value dropped above, not
         // touched again here.
         Taken::Kept { generation, class } => unsafe {
-            cache::keep_spare(ObjPtr(h), generation, class)
+            local.keep_spare(ObjPtr(h), generation, class)
         },
+        // SAFETY: retired by `unregister`, value dropped above.
+        Taken::Retired { drains, class } => unsafe { husk(local, h, vtable, drains, class) },
     }
     if let Some(cleanups) = cleanups {
         cleanup::run(cleanups);
+    }
+}
+
+/// Marks `h`, a block this thread retired and whose value it dropped, [`HUSK`] for the next
+/// sweep, and keeps it for the thread's next allocation of its size class if it has one (see
+/// [`Local::keep_husk`]); a husk not kept is reported to the pacer as retired.
+///
+/// # Safety
+/// [`Local::unregister`] returned `Taken::Retired { drains, class }` for `h` on this thread,
+/// whose state `local` is, its value was dropped, and `vtable` is the block's.
+unsafe fn husk(
+    local: &Local,
+    h: NonNull<Header>,
+    vtable: &VTable,
+    drains: u64,
+    class: Option<usize>,
+) {
+    if let Some(class) = class {
+        // SAFETY: still `RETIRING`: ours.
+        unsafe { cache::poison_husk(ObjPtr(h), class) };
+    }
+    // SAFETY: the block is still ours: every collector pass skips or keeps a `RETIRING` block.
+    // Release: pairs with the sweep's Acquire load, so the value's drop happens before the
+    // block is freed. The block is not touched after this store.
+    unsafe { h.as_ref() }.mark.store(HUSK, Ordering::Release);
+    // SAFETY: retired with `drains` and `class`; only its address is kept.
+    let kept = class.is_some_and(|class| unsafe { local.keep_husk(ObjPtr(h), class, drains) });
+    if !kept {
+        pacer::note_retired(vtable.layout.size() as u64);
     }
 }
