@@ -87,7 +87,24 @@ struct Husks {
 #[derive(Default)]
 pub(crate) struct Frees {
     pub(crate) active: Cell<bool>,
-    pub(crate) pending: RefCell<Vec<(ObjPtr, Taken)>>,
+    /// Each block with its [`Taken`] packed in one word (two words an entry: a larger one
+    /// went through the stack and cost binary-trees measurably).
+    pending: RefCell<Vec<(ObjPtr, u64)>>,
+}
+
+impl Frees {
+    /// Queues `obj`, taken as `taken`.
+    #[inline]
+    pub(crate) fn push(&self, obj: ObjPtr, taken: Taken) {
+        self.pending.borrow_mut().push((obj, taken.pack()));
+    }
+
+    /// The block queued last, if any.
+    #[inline]
+    pub(crate) fn pop(&self) -> Option<(ObjPtr, Taken)> {
+        let (obj, packed) = self.pending.borrow_mut().pop()?;
+        Some((obj, Taken::unpack(packed)))
+    }
 }
 
 /// Small blocks this thread freed at once and keeps for its next allocations, per size class.
@@ -402,6 +419,44 @@ pub(crate) enum Taken {
     /// the value, marks the block [`HUSK`] and hands it to [`Local::keep_husk`] with `drains`
     /// (this list's drain count when it was retired) if it has a size class `class`.
     Retired { drains: u64, class: Option<usize> },
+}
+
+impl Taken {
+    /// `self` in one word: the kind in the low two bits, the size class plus one (zero for
+    /// none) in the next eight, and the generation or drain count above (a list is drained
+    /// once per cycle: 2^54 cycles do not happen).
+    #[inline]
+    fn pack(self) -> u64 {
+        let (kind, class, count) = match self {
+            Taken::Removed => (0, None, 0),
+            Taken::Kept { generation, class } => (1, Some(class), generation),
+            Taken::Retired { drains, class } => (2, class, drains),
+        };
+        debug_assert!(blocks::CLASSES < 255 && count < 1 << 54);
+        let class = class.map_or(0, |c| c as u64 + 1);
+        kind | (class << 2) | (count << 10)
+    }
+
+    /// The `Taken` that [`pack`](Self::pack) made `word` of.
+    #[inline]
+    fn unpack(word: u64) -> Taken {
+        let class = match (word >> 2) & 0xff {
+            0 => None,
+            c => Some(c as usize - 1),
+        };
+        let count = word >> 10;
+        match word & 3 {
+            0 => Taken::Removed,
+            1 => Taken::Kept {
+                generation: count,
+                class: class.unwrap_or_default(),
+            },
+            _ => Taken::Retired {
+                drains: count,
+                class,
+            },
+        }
+    }
 }
 
 impl Local {

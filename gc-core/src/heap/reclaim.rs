@@ -109,7 +109,7 @@ pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop)
 unsafe fn free_taken(local: &Local, h: NonNull<Header>, taken: Taken) {
     let frees = local.frees();
     if frees.active.get() {
-        frees.pending.borrow_mut().push((ObjPtr(h), taken));
+        frees.push(ObjPtr(h), taken);
     } else {
         // SAFETY: as this function's caller promised.
         unsafe { free_loop(local, h, taken) };
@@ -130,7 +130,7 @@ unsafe fn free_loop(local: &Local, h: NonNull<Header>, taken: Taken) {
     while let Some((obj, taken)) = next {
         // SAFETY: each block in the queue was taken by `unregister` on this thread.
         unsafe { free_now(local, obj.0, taken) };
-        next = frees.pending.borrow_mut().pop();
+        next = frees.pop();
     }
 }
 
