@@ -233,6 +233,22 @@ fn last_handle_to_a_taken_block_dropped_while_a_cycle_runs() {
     });
 }
 
+/// Retiring under the list lock against a cycle: as above, but the dropping thread has an
+/// allocation list (it allocated the blocks), so it retires them under its list lock, between
+/// cycles or while the cycle sweeps, or leaves them to the collector while it marks.
+#[test]
+fn last_handle_dropped_by_an_allocating_thread_while_a_cycle_runs() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(1, &drops)));
+        collect();
+        let t = thread::spawn(collect);
+        drop(h);
+        t.join().unwrap();
+        assert_dropped_once_after_cycles(&drops, 1);
+    });
+}
+
 /// Spares against a cycle start: a thread frees a holder at once (its block kept as a spare)
 /// and allocates again of the same size class, reusing the spare, while another thread runs a
 /// cycle whose drain may come between the two. A spare is reused only if no drain came in
@@ -262,9 +278,10 @@ fn spare_reused_while_a_cycle_drains_the_list() {
 /// Retirement and husk reuse against a cycle: a thread drops the last handle to a block a
 /// cycle already took (it is retired and kept as a husk if no cycle has started since) and
 /// allocates again of the same size class (reusing the husk if its list was not drained
-/// since), while another thread runs a cycle that may start anywhere in between. A husk is
-/// reused only before the cycle's drain (else its sweep frees it): the new leaf stays intact,
-/// and every value is dropped exactly once.
+/// since), while another thread runs a cycle that may start anywhere in between, or be
+/// sweeping. A husk is reused only before the cycle's drain (else its sweep frees it), and a
+/// block retired while the cycle sweeps is never kept (the sweep may free it): no block is
+/// handed out twice, the new leaf stays intact, and every value is dropped exactly once.
 #[test]
 fn husk_reused_while_a_cycle_starts() {
     loom::model(|| {
@@ -275,13 +292,16 @@ fn husk_reused_while_a_cycle_starts() {
         drop(old);
         let kept = leaf(2, &drops);
         t.join().unwrap();
+        // A block handed out as a husk after a sweep freed it would be handed out again.
+        let other = leaf(3, &drops);
+        assert!(!Gc::ptr_eq(&kept, &other), "no block is handed out twice");
         assert_eq!(kept.value, 2, "the leaf allocated in a husk is intact");
         assert!(
             drops.load(Ordering::SeqCst) <= 1,
             "the kept leaf is not dropped"
         );
-        drop(kept);
-        assert_dropped_once_after_cycles(&drops, 2);
+        drop((kept, other));
+        assert_dropped_once_after_cycles(&drops, 3);
     });
 }
 

@@ -419,6 +419,10 @@ pub(crate) enum Taken {
     /// the value, marks the block [`HUSK`] and hands it to [`Local::keep_husk`] with `drains`
     /// (this list's drain count when it was retired) if it has a size class `class`.
     Retired { drains: u64, class: Option<usize> },
+    /// As `Retired`, but while the cycle whose state the handle's drop read is sweeping: the
+    /// block is never kept (the running sweep frees it if it finds it a husk), and its bytes
+    /// are garbage for the next cycle.
+    RetiredInSweep,
 }
 
 impl Taken {
@@ -431,6 +435,7 @@ impl Taken {
             Taken::Removed => (0, None, 0),
             Taken::Kept { generation, class } => (1, Some(class), generation),
             Taken::Retired { drains, class } => (2, class, drains),
+            Taken::RetiredInSweep => (3, None, 0),
         };
         debug_assert!(blocks::CLASSES < 255 && count < 1 << 54);
         let class = class.map_or(0, |c| c as u64 + 1);
@@ -451,10 +456,11 @@ impl Taken {
                 generation: count,
                 class: class.unwrap_or_default(),
             },
-            _ => Taken::Retired {
+            2 => Taken::Retired {
                 drains: count,
                 class,
             },
+            _ => Taken::RetiredInSweep,
         }
     }
 }
@@ -464,10 +470,12 @@ impl Local {
     /// it can, and says how: the caller then owns the value and drops it at once.
     ///
     /// - Still in this list: it is taken from the list (see below).
-    /// - Elsewhere (a cycle took it, or another thread allocated it), and no cycle has started
-    ///   since the handle's drop read `dropped_in` (`Idle`): it is retired, marked
-    ///   [`RETIRING`], unless it has cleanups (they run after the sweep frees the block).
-    /// - Otherwise it is left to the collector.
+    /// - Elsewhere (a cycle took it, or another thread allocated it), and the state is still
+    ///   `dropped_in`, which the handle's drop read (`Idle`, or `Sweep`): it is retired,
+    ///   marked [`RETIRING`], unless it has cleanups (they run after the sweep frees the
+    ///   block).
+    /// - Otherwise (marking runs: the marker may be tracing the value) it is left to the
+    ///   collector.
     ///
     /// A block taken from this list cannot be reached by anything else: no handle to it exists
     /// (a weak upgrade refuses a zero count), it is in no snapshot, and no shade of it can be
@@ -485,7 +493,9 @@ impl Local {
     /// later one). If it is still `dropped_in`, the next cycle has not drained this list yet,
     /// hence has not counted, marked or swept anything: every pass it makes sees `RETIRING`
     /// and skips the value, and its sweep keeps the block. The block was reachable through
-    /// the handle until the decrement, in that idle state, so the last cycle kept it.
+    /// the handle until the decrement, in that state, so the last cycle marked it (or it was
+    /// allocated black): its sweep, whether it is over or still running, keeps it whether it
+    /// reads the mark before or after `RETIRING` (and frees it if it finds it a husk).
     ///
     /// `index_hint` is `Header::internal` as read before the count dropped to zero: after
     /// that, the header of a block that is not in this list may already be freed, so it is not
@@ -503,7 +513,8 @@ impl Local {
             // checked. `obj` can be in at most one list, and only once.
             let index = (index_hint as u32) as usize;
             if list.objects.get(index) != Some(obj) {
-                if dropped_in.phase() != Phase::Idle || state::load() != dropped_in {
+                let phase = dropped_in.phase();
+                if phase == Phase::Mark || state::load() != dropped_in {
                     return None;
                 }
                 // SAFETY: no cycle has started since the decrement (see above), so the block
@@ -517,9 +528,13 @@ impl Local {
                 // Relaxed: the lock orders it before the next drain, hence before every pass
                 // of the next cycle.
                 h.mark.store(RETIRING, Ordering::Relaxed);
-                return Some(Taken::Retired {
-                    drains: list.drains,
-                    class: blocks::class_of(h.vtable.layout),
+                return Some(if phase == Phase::Idle {
+                    Taken::Retired {
+                        drains: list.drains,
+                        class: blocks::class_of(h.vtable.layout),
+                    }
+                } else {
+                    Taken::RetiredInSweep
                 });
             }
             // Found in this list: no cycle has taken the block, so it is not freed. (A block

@@ -301,28 +301,29 @@ unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
             local.keep_spare(ObjPtr(h), generation, class)
         },
         // SAFETY: retired by `unregister`, value dropped above.
-        Taken::Retired { drains, class } => unsafe { husk(local, h, vtable, drains, class) },
+        // SAFETY: retired by `unregister` as `taken`, value dropped above.
+        Taken::Retired { .. } | Taken::RetiredInSweep => unsafe { husk(local, h, vtable, taken) },
     }
     if let Some(cleanups) = cleanups {
         cleanup::run(cleanups);
     }
 }
 
-/// Marks `h`, a block this thread retired and whose value it dropped, [`HUSK`] for the next
-/// sweep, and keeps it for the thread's next allocation of its size class if it has one (see
-/// [`Local::keep_husk`]); a husk not kept is reported to the pacer as retired.
+/// Marks `h`, a block this thread retired and whose value it dropped, [`HUSK`] for a sweep,
+/// and keeps it for the thread's next allocation of its size class if it has one and was
+/// retired between cycles (see [`Local::keep_husk`]). A husk not kept is reported to the
+/// pacer: as retired between cycles, as garbage for the next cycle if a sweep was running.
 ///
 /// # Safety
-/// [`Local::unregister`] returned `Taken::Retired { drains, class }` for `h` on this thread,
-/// whose state `local` is, its value was dropped, and `vtable` is the block's.
-unsafe fn husk(
-    local: &Local,
-    h: NonNull<Header>,
-    vtable: &VTable,
-    drains: u64,
-    class: Option<usize>,
-) {
-    if let Some(class) = class {
+/// [`Local::unregister`] returned `taken` (`Taken::Retired` or `Taken::RetiredInSweep`) for
+/// `h` on this thread, whose state `local` is; its value was dropped, and `vtable` is the
+/// block's.
+unsafe fn husk(local: &Local, h: NonNull<Header>, vtable: &VTable, taken: Taken) {
+    let kept_as = match taken {
+        Taken::Retired { drains, class } => class.map(|class| (drains, class)),
+        _ => None,
+    };
+    if let Some((_, class)) = kept_as {
         // SAFETY: still `RETIRING`: ours.
         unsafe { cache::poison_husk(ObjPtr(h), class) };
     }
@@ -330,9 +331,13 @@ unsafe fn husk(
     // Release: pairs with the sweep's Acquire load, so the value's drop happens before the
     // block is freed. The block is not touched after this store.
     unsafe { h.as_ref() }.mark.store(HUSK, Ordering::Release);
-    // SAFETY: retired with `drains` and `class`; only its address is kept.
-    let kept = class.is_some_and(|class| unsafe { local.keep_husk(ObjPtr(h), class, drains) });
-    if !kept {
-        pacer::note_retired(vtable.layout.size() as u64);
+    let bytes = vtable.layout.size();
+    // SAFETY: retired with this drain count and class; only its address is kept.
+    let kept =
+        kept_as.is_some_and(|(drains, class)| unsafe { local.keep_husk(ObjPtr(h), class, drains) });
+    match taken {
+        Taken::RetiredInSweep => local.note_floating(bytes),
+        _ if !kept => pacer::note_retired(bytes as u64),
+        _ => {}
     }
 }
