@@ -11,7 +11,9 @@
 use crate::collector::state;
 use crate::heap::header::Header;
 use crate::heap::ObjPtr;
-use crate::primitive::{global, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::primitive::{
+    global, AtomicU64, Mutex, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use crate::trace::{Trace, TraceMode, Tracer};
 use std::ptr::NonNull;
 
@@ -71,24 +73,47 @@ fn shade_slow(target: NonNull<Header>) {
     }
 }
 
-/// Shades every handle `value` holds if a cycle is marking (the barrier of a mutable borrow:
-/// the contents may be moved out or overwritten while the guard lives).
+/// Shades every handle `value`, the contents of a cell, holds if a cycle is marking (the
+/// barrier of a mutable borrow: the contents may be moved out or overwritten while the guard
+/// lives), unless a borrow of the same cell already shaded them in this marking phase after
+/// its roots were found. `shaded_in` is the cell's record of that; the caller holds the
+/// cell's exclusive lock.
+///
+/// Once the roots are found, every object reachable then is marked by the end of the phase if
+/// no handle to it leaves the heap unshaded: so the first borrow after that point shades what
+/// the cell holds, and a handle stored into the cell since came from a local, which got it
+/// from a root (marked), from a new object (black), or from the heap, whose barriers shaded
+/// it on the way out (the first handle to leave unshaded would have had to enter a cell
+/// after that cell's shade, from a local: none is first). Before the roots are found every
+/// borrow shades: a handle moved between objects while the count phase runs can be counted
+/// twice, and its target not taken for a root. So a cell of a million handles costs one
+/// trace per cycle, not one per borrow.
 #[inline]
-pub(crate) fn shade_contents<T: Trace + ?Sized>(value: &T) {
+pub(crate) fn shade_cell_contents<T: Trace + ?Sized>(value: &T, shaded_in: &AtomicU64) {
     if T::HOLDS_HANDLES && state::load().is_marking() {
-        shade_contents_slow(value);
+        shade_cell_contents_slow(value, shaded_in);
     }
 }
 
 #[cold]
-fn shade_contents_slow<T: Trace + ?Sized>(value: &T) {
+fn shade_cell_contents_slow<T: Trace + ?Sized>(value: &T, shaded_in: &AtomicU64) {
     let _gate = enter();
     let s = state::load();
     if !s.is_marking() {
         return;
     }
+    let phase = state::marking_phase();
+    let roots_found = phase.is_multiple_of(2);
+    // Relaxed: the cell's exclusive lock orders `shaded_in` between its borrows.
+    if roots_found && shaded_in.load(Ordering::Relaxed) == phase {
+        return;
+    }
     let mut pending = PushOnDrop(Tracer::new(TraceMode::Mark, s.epoch()));
     value.trace(&mut pending.0);
+    if roots_found {
+        // Only once the trace is complete (a panicking `Trace` leaves it to the next borrow).
+        shaded_in.store(phase, Ordering::Relaxed);
+    }
 }
 
 /// Pushes what a barrier tracer shaded, even if a `Trace` impl panics half-way: a shaded

@@ -34,6 +34,10 @@ pub struct GcCell<T: ?Sized> {
     /// reads it around the park handshake (see `park::read_if_parked`) and must not see a
     /// token its holder reset before parking.
     writer: AtomicU64,
+    /// The marking phase (see `collector::state::roots_found`) in which an exclusive borrow
+    /// last shaded the cell's contents after the phase's roots were found, or 0. Read and
+    /// written only under the exclusive lock: `Relaxed`.
+    shaded_in: AtomicU64,
     value: UnsafeCell<T>,
 }
 
@@ -88,6 +92,7 @@ impl<T> GcCell<T> {
         GcCell {
             lock: CellLock::new(),
             writer: AtomicU64::new(0),
+            shaded_in: AtomicU64::new(0),
             value: UnsafeCell::new(value),
         }
     }
@@ -98,6 +103,7 @@ impl<T> GcCell<T> {
         GcCell {
             lock: CellLock::new(),
             writer: AtomicU64::new(0),
+            shaded_in: AtomicU64::new(0),
             value: UnsafeCell::new(value),
         }
     }
@@ -269,7 +275,7 @@ impl<T: ?Sized> GcCell<T> {
         // barrier reads the phase, the marker had already scanned this cell (it never skips
         // one), so nothing needs shading (see ARCHITECTURE.md).
         // SAFETY: we hold the exclusive lock.
-        barrier::shade_contents(unsafe { &*self.value.get() });
+        barrier::shade_cell_contents(unsafe { &*self.value.get() }, &self.shaded_in);
         guard
     }
 }

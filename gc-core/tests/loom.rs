@@ -85,6 +85,55 @@ fn take_out_of_a_cell_during_marking() {
     });
 }
 
+/// The cell barrier shades a cell's contents once per marking phase after its roots are
+/// found, and at every borrow before: a borrow that may come in one cycle's marking and a
+/// take-out that may come in the next's are both shaded for, and the handle taken out is
+/// never freed.
+#[test]
+fn take_out_of_a_cell_shaded_in_an_earlier_cycle() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(Some(leaf(7, &drops)));
+        let h2 = h.clone();
+        let t = thread::spawn(move || {
+            drop(h2.slot.borrow_mut());
+            let taken = h2.slot.borrow_mut().take();
+            drop(h2);
+            taken
+        });
+        collect();
+        collect();
+        let taken = t.join().unwrap().expect("the leaf was in the slot");
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
+        assert_eq!(taken.value, 7);
+        drop(h);
+    });
+}
+
+/// A handle moved into a cell and out again while the cycle counts handles (before its roots
+/// are found): both borrows shade, so the handle's target, counted inside the cell and then
+/// held only by a local, is never freed.
+#[test]
+fn put_into_and_take_out_of_a_cell_while_the_cycle_counts() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let h = holder(None);
+        let h2 = h.clone();
+        let l = leaf(5, &drops);
+        let t = thread::spawn(move || {
+            *h2.slot.borrow_mut() = Some(l);
+            let taken = h2.slot.borrow_mut().take();
+            drop(h2);
+            taken
+        });
+        collect();
+        let taken = t.join().unwrap().expect("the leaf was put in the slot");
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
+        assert_eq!(taken.value, 5);
+        drop(h);
+    });
+}
+
 /// The drop barrier: a handle cloned out of an object whose last outside handle is then
 /// dropped keeps its target alive.
 #[test]

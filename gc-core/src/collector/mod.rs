@@ -75,6 +75,9 @@ pub fn collect() {
 fn change_phase(s: State) -> Duration {
     let t = Instant::now();
     let gate = barrier::close_gate();
+    if s.phase() == Phase::Mark {
+        state::marking_begins();
+    }
     state::store(s);
     drop(gate);
     t.elapsed()
@@ -117,6 +120,7 @@ fn run_cycle(snapshot: &mut ObjList, grey: &mut Vec<NonNull<Header>>, forced: bo
     cache::drain_into(snapshot, epoch);
     mark::count(snapshot, epoch);
     mark::roots(snapshot, epoch, grey);
+    state::roots_found();
     let mut pause_end = Duration::ZERO;
     let mut cpu_pause_end = Duration::ZERO;
     let mut abandoned = false;

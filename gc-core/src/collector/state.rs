@@ -73,3 +73,39 @@ pub(crate) fn store(s: State) {
     STATE.store(s.0, Ordering::SeqCst);
     crate::primitive::sc_fence();
 }
+
+global! {
+    /// Twice the number of marking phases begun, minus one while the running phase has not
+    /// found its roots yet: odd from the publication of `Mark` until the root phase is done,
+    /// then even. Written only by the collector: with the barrier gate held for writing when
+    /// `Mark` is published, `Release` once the roots are found; read by barriers with the gate
+    /// held for reading (`Acquire`: a barrier that reads the even value sees the roots found).
+    static MARKING_PHASE: AtomicU64 = AtomicU64::new(0);
+}
+
+/// Counts a new marking phase, roots not yet found. Collector only, with the gate held for
+/// writing, before it publishes `Mark`.
+pub(crate) fn marking_begins() {
+    // The next odd value, also after a phase that never found its roots (its `Trace` panicked).
+    let next = (MARKING_PHASE.load(Ordering::Relaxed) + 1) | 1;
+    // Relaxed: the gate orders it before every barrier that reads `Mark`.
+    MARKING_PHASE.store(next, Ordering::Relaxed);
+}
+
+/// Records that the running marking phase has found its roots. Collector only.
+pub(crate) fn roots_found() {
+    let phase = MARKING_PHASE.load(Ordering::Relaxed);
+    debug_assert!(
+        !phase.is_multiple_of(2),
+        "roots found once per marking phase"
+    );
+    // Release: pairs with the Acquire load in `marking_phase`.
+    MARKING_PHASE.store(phase + 1, Ordering::Release);
+}
+
+/// The running marking phase (see [`MARKING_PHASE`]): even once its roots are found. Call
+/// with the gate held for reading while the state is `Mark`.
+pub(crate) fn marking_phase() -> u64 {
+    // Acquire: pairs with the Release store in `roots_found`.
+    MARKING_PHASE.load(Ordering::Acquire)
+}
