@@ -104,6 +104,24 @@ fn addresses(head: &Gc<Node>) -> HashSet<usize> {
     seen
 }
 
+/// Allocates 100 values of `Other` (valued 0 to 99); returns them and how many took a block
+/// among `blocks`.
+fn others_in(blocks: &HashSet<usize>, drops: &DropCounter) -> (Vec<Gc<Other>>, usize) {
+    let others: Vec<Gc<Other>> = (0..100)
+        .map(|value| {
+            Gc::new(Other {
+                value,
+                _token: drops.token(),
+            })
+        })
+        .collect();
+    let inside = others
+        .iter()
+        .filter(|o| blocks.contains(&(Gc::as_ptr(o) as usize)))
+        .count();
+    (others, inside)
+}
+
 #[test]
 fn blocks_freed_at_once_are_reused_by_their_thread_until_a_cycle_takes_them() {
     let _turn = one_at_a_time();
@@ -116,18 +134,7 @@ fn blocks_freed_at_once_are_reused_by_their_thread_until_a_cycle_takes_them() {
     let before = stats();
     drop(head);
     assert_eq!(drops.dropped(), 100);
-    let others: Vec<Gc<Other>> = (0..100)
-        .map(|value| {
-            Gc::new(Other {
-                value,
-                _token: drops.token(),
-            })
-        })
-        .collect();
-    let reused = others
-        .iter()
-        .filter(|o| freed.contains(&(Gc::as_ptr(o) as usize)))
-        .count();
+    let (others, reused) = others_in(&freed, &drops);
     assert_eq!(reused, 100, "every freed block is handed out again");
     assert!(
         weak.upgrade().is_none(),
@@ -180,18 +187,7 @@ fn retired_blocks_are_reused_by_their_thread_until_a_cycle_starts() {
         let before = stats();
         drop(head);
         assert_eq!(drops.dropped() % 100, 0, "every value dropped at once");
-        let others: Vec<Gc<Other>> = (0..100)
-            .map(|value| {
-                Gc::new(Other {
-                    value,
-                    _token: drops.token(),
-                })
-            })
-            .collect();
-        let reused = others
-            .iter()
-            .filter(|o| retired.contains(&(Gc::as_ptr(o) as usize)))
-            .count();
+        let (others, reused) = others_in(&retired, &drops);
         assert_eq!(reused, 100, "every retired block is handed out again");
         assert!(weak.upgrade().is_none(), "the weak reference stays cleared");
         for (i, o) in others.iter().enumerate() {

@@ -386,10 +386,10 @@ pub(crate) fn reuse_husk(
             return None;
         }
         let obj = husks.classes[class].pop()?;
-        // SAFETY: retired by this thread when its list had been drained `husks.drains` times
-        // (`unregister`), and no drain has come since: the sweep that would free it has not
-        // started, and cannot before the drain, which waits for this lock. No handle to it
-        // exists and no other thread keeps it.
+        // Retired by this thread after `husks.drains` drains (`unregister`), and no drain has
+        // come since: the sweep that would free it comes after the next drain, which waits
+        // for this lock. No handle to it exists and no other thread keeps it.
+        // SAFETY: so the block is live and this thread's.
         let h = unsafe { obj.0.as_ref() };
         debug_assert_eq!(h.mark.load(Ordering::Relaxed), HUSK);
         poison::reuse(obj, class);
