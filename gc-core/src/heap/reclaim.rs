@@ -50,7 +50,8 @@ local! {
 /// What the drop of a handle reads *before* it decrements the count: once the count is zero,
 /// a block a cycle has already taken may be freed by the collector at any moment, so nothing
 /// may read its header until [`Local::unregister`] has found it in the calling thread's list,
-/// or the gate and an unchanged state show that no sweep can have run since.
+/// or an unchanged state (read under that list's lock, or under the gate) shows that no sweep
+/// can have freed it.
 #[derive(Clone, Copy)]
 pub(crate) struct BeforeDrop {
     index_hint: u64,
@@ -74,8 +75,9 @@ impl BeforeDrop {
 }
 
 /// Called when the last handle to `h` has been dropped by this thread: frees the block now if
-/// the calling thread's list still holds it ([`Local::unregister`]), retires it if no cycle
-/// is running, else leaves it to the collector without touching it.
+/// the calling thread's list still holds it, retires it if the state is unchanged since the
+/// drop read it and no cycle is marking ([`Local::unregister`]), else leaves it to the
+/// collector without touching it.
 ///
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
