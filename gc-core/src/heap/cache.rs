@@ -64,22 +64,19 @@ const FLUSH_BYTES: isize = 64 * 1024;
 pub(crate) struct Local {
     list: Shared,
     unflushed: Cell<isize>,
-    spares: RefCell<Spares>,
-    husks: RefCell<Husks>,
+    /// Small blocks this thread freed at once and keeps for its next allocations. Each is
+    /// still in the thread's list (at the index its header's `internal` holds), marked
+    /// [`SPARE`], and may be handed out while the list has not been drained since.
+    spares: RefCell<Stacks>,
+    /// Small blocks this thread retired (see `heap::reclaim`) and keeps for its next
+    /// allocations. Each is [`HUSK`]: its value was dropped and it waits in some list (a
+    /// snapshot's survivors, or another thread's list) for the next sweep, which comes after
+    /// the next drain of this thread's list (see [`Local::unregister`]): it may be handed out
+    /// until then.
+    husks: RefCell<Stacks>,
     /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
     floating: Cell<u64>,
     frees: Frees,
-}
-
-/// Small blocks this thread retired (see `heap::reclaim`) and keeps for its next allocations,
-/// per size class. Each is [`HUSK`]: its value was dropped and it waits in some list (a
-/// snapshot's survivors, or another thread's list) for the next sweep. They may be handed out
-/// only while this thread's list has been drained `drains` times: the cycle whose sweep would
-/// free them drains every list first (see [`Local::unregister`]).
-#[derive(Default)]
-struct Husks {
-    drains: u64,
-    classes: Vec<Vec<ObjPtr>>,
 }
 
 /// Blocks a thread took from its list (see [`Local::unregister`]) whose values are waiting to
@@ -107,27 +104,53 @@ impl Frees {
     }
 }
 
-/// Small blocks this thread freed at once and keeps for its next allocations, per size class.
-/// Each is still in the thread's list (at the index its header's `internal` holds), marked
-/// [`SPARE`]. They may be handed out only while the list has not been drained since they were
-/// kept: `generation` is the list's drain count then, checked under the list's lock.
+/// Blocks a thread keeps for its next allocations, a stack per size class, all kept while its
+/// list had been drained `generation` times. They may be handed out only while the list's
+/// drain count (read under its lock) is still `generation`: a drain puts them in a snapshot,
+/// for its sweep to free.
 #[derive(Default)]
-struct Spares {
+struct Stacks {
     generation: u64,
     classes: Vec<Vec<ObjPtr>>,
 }
 
-impl Husks {
-    /// Forgets every husk (a cycle has drained the list since they were kept: its sweep frees
-    /// them) and starts keeping husks for `drains`.
-    fn restart(&mut self, drains: u64) {
-        self.drains = drains;
-        self.classes.iter_mut().for_each(Vec::clear);
+impl Stacks {
+    /// Keeps `obj`, of size class `class`, kept when the list had been drained `generation`
+    /// times; false (and nothing kept) if a later drain is already known (the block is its
+    /// sweep's). A later generation forgets the blocks kept for earlier ones.
+    #[inline]
+    fn keep(&mut self, obj: ObjPtr, class: usize, generation: u64) -> bool {
+        if generation < self.generation {
+            return false;
+        }
+        if generation > self.generation {
+            self.restart(generation);
+        }
+        if self.classes.len() <= class {
+            self.classes.resize_with(blocks::CLASSES, Vec::new);
+        }
+        self.classes[class].push(obj);
+        true
     }
-}
 
-impl Spares {
-    /// Forgets every spare (they were drained: their sweep frees them) and starts
+    /// True if a block of `class` is kept (for some generation).
+    #[inline]
+    fn holds(&self, class: usize) -> bool {
+        self.classes.get(class).is_some_and(|c| !c.is_empty())
+    }
+
+    /// The block of `class` kept last, if the list, drained `drains` times (read under its
+    /// lock), was not drained since; on a later drain every block is forgotten instead.
+    #[inline]
+    fn take(&mut self, class: usize, drains: u64) -> Option<ObjPtr> {
+        if self.generation != drains {
+            self.restart(drains);
+            return None;
+        }
+        self.classes.get_mut(class)?.pop()
+    }
+
+    /// Forgets every block (a drain put them in a snapshot: its sweep frees them) and starts
     /// `generation`.
     fn restart(&mut self, generation: u64) {
         self.generation = generation;
@@ -320,12 +343,7 @@ pub(crate) fn reuse_spare(
         let mut spares = local.spares.borrow_mut();
         let obj = {
             let mut list = local.list.lock();
-            if spares.generation != list.drains {
-                // Drained since they were kept: in a snapshot now, for its sweep to free.
-                spares.restart(list.drains);
-                return None;
-            }
-            let obj = spares.classes.get_mut(class)?.pop()?;
+            let obj = spares.take(class, list.drains)?;
             // SAFETY: a spare of this generation is in this list, undrained: no snapshot holds
             // it and no handle to it exists, so this thread owns it; it is not freed.
             let h = unsafe { obj.0.as_ref() };
@@ -376,17 +394,12 @@ pub(crate) fn reuse_husk(
     let class = blocks::class_of(layout)?;
     with_local(|local| {
         let mut husks = local.husks.borrow_mut();
-        if husks.classes.get(class).is_none_or(Vec::is_empty) {
+        if !husks.holds(class) {
             return None;
         }
         let mut list = local.list.lock();
-        if list.drains != husks.drains {
-            // Drained since: the cycle's sweep frees them.
-            husks.restart(list.drains);
-            return None;
-        }
-        let obj = husks.classes[class].pop()?;
-        // Retired by this thread after `husks.drains` drains (`unregister`), and no drain has
+        let obj = husks.take(class, list.drains)?;
+        // Retired by this thread after `list.drains` drains (`unregister`), and no drain has
         // come since: the sweep that would free it comes after the next drain, which waits
         // for this lock. No handle to it exists and no other thread keeps it.
         // SAFETY: so the block is live and this thread's.
@@ -517,8 +530,10 @@ impl Local {
                 if phase == Phase::Mark || state::load() != dropped_in {
                     return None;
                 }
-                // SAFETY: no cycle has started since the decrement (see above), so the block
-                // is not freed; the vtable is static.
+                // The state is still the one the drop read, `Idle` or `Sweep`: the block,
+                // reachable through the handle then, was kept by the last cycle or is kept by
+                // the running sweep, and the next cycle has not drained this list (see above).
+                // SAFETY: so the block is not freed; the vtable is static.
                 let h = unsafe { obj.0.as_ref() };
                 // Acquire: pairs with the AcqRel set of the flag, made through a handle whose
                 // drop came before ours.
@@ -580,18 +595,7 @@ impl Local {
     /// the block again.
     #[inline]
     pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
-        let mut husks = self.husks.borrow_mut();
-        if drains < husks.drains {
-            return false;
-        }
-        if drains > husks.drains {
-            husks.restart(drains);
-        }
-        if husks.classes.len() <= class {
-            husks.classes.resize_with(blocks::CLASSES, Vec::new);
-        }
-        husks.classes[class].push(obj);
-        true
+        self.husks.borrow_mut().keep(obj, class, drains)
     }
 
     /// Keeps `obj`, whose value was dropped, as a spare of this thread: it is marked
@@ -611,18 +615,8 @@ impl Local {
         // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the
         // block (its list was drained meanwhile) does so after the value's drop.
         h.mark.store(SPARE, Ordering::Release);
-        let mut spares = self.spares.borrow_mut();
-        if generation < spares.generation {
-            // Drained, and the spares already know it.
-            return;
-        }
-        if generation > spares.generation {
-            spares.restart(generation);
-        }
-        if spares.classes.len() <= class {
-            spares.classes.resize_with(blocks::CLASSES, Vec::new);
-        }
-        spares.classes[class].push(obj);
+        // Not kept if a drain came since: the sweep frees it.
+        self.spares.borrow_mut().keep(obj, class, generation);
     }
 }
 
