@@ -327,42 +327,73 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     }
 }
 
-/// Allocates a block for `layout` from the calling thread's spares, if it keeps one of its
-/// size class: `init` writes the whole block (header and value), then the block gets its mark
-/// and its list index back, as [`register`] would give them, all under the list's lock (a
-/// drain, which would put the block in a snapshot, waits for it). Returns the block, or `None`
-/// without calling `init`.
+/// Allocates a block for `layout` from the blocks the calling thread keeps for its size
+/// class: a spare (see [`Local::keep_spare`]), else a husk (see [`Local::keep_husk`]), either
+/// only if the thread's list was not drained since it was kept. `init` writes the whole block
+/// (header and value), then the block gets its mark (and a spare its list index back) as
+/// [`register`] would give them, all under one hold of the list's lock: a drain, which would
+/// put a spare in a snapshot and comes before the sweep that frees a husk, waits for it.
+/// The block stays in the list that holds it, as the object it now is. Returns the block, or
+/// `None` without calling `init` (and without taking the lock if no block of the class is
+/// kept).
+///
+/// A husk's mark is right whichever state is read: if a cycle has published `Mark` but not
+/// yet drained this list, the block is in that cycle's snapshot and its root phase, which
+/// comes after every drain, finds the new handle (or the block is black).
 #[inline]
-pub(crate) fn reuse_spare(
-    layout: Layout,
-    init: impl FnOnce(NonNull<Header>),
-) -> Option<NonNull<Header>> {
+pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Option<NonNull<Header>> {
     let class = blocks::class_of(layout)?;
-    let reused = LOCAL.try_with(|local| {
-        let local = local.get()?;
+    with_local(|local| {
         let mut spares = local.spares.borrow_mut();
-        let obj = {
+        let mut husks = local.husks.borrow_mut();
+        let spare_kept = spares.holds(class);
+        if !spare_kept && !husks.holds(class) {
+            return None;
+        }
+        let (obj, spare) = {
             let mut list = local.list.lock();
-            let obj = spares.take(class, list.drains)?;
-            // SAFETY: a spare of this generation is in this list, undrained: no snapshot holds
-            // it and no handle to it exists, so this thread owns it; it is not freed.
+            let spare = if spare_kept {
+                spares.take(class, list.drains)
+            } else {
+                None
+            };
+            let obj = match spare {
+                Some(obj) => obj,
+                None => husks.take(class, list.drains)?,
+            };
+            // A spare of this generation is in this list, undrained: no snapshot holds it and
+            // no handle to it exists. A husk was retired by this thread after `list.drains`
+            // drains (`unregister`), and no drain has come since: the sweep that would free it
+            // comes after the next drain, which waits for this lock; no handle to it exists
+            // and no other thread keeps it.
+            // SAFETY: so the block is live, not freed, and this thread's.
             let h = unsafe { obj.0.as_ref() };
-            // Relaxed: the index was written by this thread.
+            // Relaxed: a spare's index was written by this thread.
             let tag = h.internal.load(Ordering::Relaxed);
+            debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
             poison::reuse(obj, class);
             init(obj.0);
             // Relaxed: as in `register`.
             h.mark.store(state::load().epoch(), Ordering::Relaxed);
-            h.internal.store(tag, Ordering::Relaxed);
+            if spare.is_some() {
+                h.internal.store(tag, Ordering::Relaxed);
+            } else {
+                // The husk's old object is freed and the new one allocated: the heap's size
+                // is unchanged, and the totals count both.
+                list.totals.freed(layout.size());
+            }
             list.totals.allocated(layout.size());
-            obj
+            (obj, spare.is_some())
         };
-        // Reporting may assist the marker (and run `Trace` impls): no borrow is held then.
-        drop(spares);
-        local.account(layout.size() as isize);
+        if spare {
+            // Reporting may assist the marker (and run `Trace` impls): no borrow is held then.
+            drop(spares);
+            drop(husks);
+            local.account(layout.size() as isize);
+        }
         Some(obj.0)
-    });
-    reused.ok().flatten()
+    })
+    .flatten()
 }
 
 /// In sanitizer builds, marks the value bytes of `obj`, a retired block of size class
@@ -374,48 +405,6 @@ pub(crate) fn reuse_spare(
 #[inline]
 pub(crate) unsafe fn poison_husk(obj: ObjPtr, class: usize) {
     poison::spare(obj, class);
-}
-
-/// Allocates a block for `layout` from the husks the calling thread keeps, if it keeps one of
-/// its size class and its list was not drained since: `init` writes the whole block (header
-/// and value), then the block gets its mark as [`register`] gives it, all under the list's
-/// lock (a drain, which would come before the sweep that frees the husk, waits for it). The
-/// block stays in the list that holds it, as the object it now is. Returns the block, or
-/// `None` without calling `init`.
-///
-/// Its mark is right whichever state is read: if a cycle has published `Mark` but not yet
-/// drained this list, the block is in that cycle's snapshot and its root phase, which comes
-/// after every drain, finds the new handle (or the block is black).
-#[inline]
-pub(crate) fn reuse_husk(
-    layout: Layout,
-    init: impl FnOnce(NonNull<Header>),
-) -> Option<NonNull<Header>> {
-    let class = blocks::class_of(layout)?;
-    with_local(|local| {
-        let mut husks = local.husks.borrow_mut();
-        if !husks.holds(class) {
-            return None;
-        }
-        let mut list = local.list.lock();
-        let obj = husks.take(class, list.drains)?;
-        // Retired by this thread after `list.drains` drains (`unregister`), and no drain has
-        // come since: the sweep that would free it comes after the next drain, which waits
-        // for this lock. No handle to it exists and no other thread keeps it.
-        // SAFETY: so the block is live and this thread's.
-        let h = unsafe { obj.0.as_ref() };
-        debug_assert_eq!(h.mark.load(Ordering::Relaxed), HUSK);
-        poison::reuse(obj, class);
-        init(obj.0);
-        // Relaxed: as in `register`.
-        h.mark.store(state::load().epoch(), Ordering::Relaxed);
-        // The husk's old object is freed and the new one allocated: the heap's size is
-        // unchanged, and the totals count both.
-        list.totals.freed(layout.size());
-        list.totals.allocated(layout.size());
-        Some(obj.0)
-    })
-    .flatten()
 }
 
 /// How [`Local::unregister`] took a block out of the list's hands.

@@ -33,8 +33,7 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     let mut init = |block: NonNull<Header>| {
         let value = value.take().expect("a reuse calls `init` once");
         // SAFETY: a spare or husk of `layout`'s size class is big and aligned enough for
-        // `GcBox<T>`, its old value was dropped, and this thread owns it (see `reuse_spare`
-        // and `reuse_husk`).
+        // `GcBox<T>`, its old value was dropped, and this thread owns it (see `cache::reuse`).
         unsafe {
             block
                 .cast::<GcBox<T>>()
@@ -42,10 +41,7 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
                 .write(GcBox::fresh(vtable, value))
         };
     };
-    if let Some(block) = cache::reuse_spare(layout, &mut init) {
-        return block.cast();
-    }
-    if let Some(block) = cache::reuse_husk(layout, &mut init) {
+    if let Some(block) = cache::reuse(layout, &mut init) {
         return block.cast();
     }
     let value = value.expect("not moved: no spare was reused");
