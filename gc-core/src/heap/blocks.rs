@@ -26,9 +26,13 @@ const BATCH: usize = 256;
 
 /// The size class of `layout`, if it is small.
 #[inline]
-pub(crate) fn class_of(layout: Layout) -> Option<usize> {
-    (layout.size() <= MAX_SMALL && layout.align() <= GRANULE)
-        .then(|| layout.size().div_ceil(GRANULE).max(1) - 1)
+pub(crate) const fn class_of(layout: Layout) -> Option<usize> {
+    if layout.size() <= MAX_SMALL && layout.align() <= GRANULE {
+        // Every block holds a header, so its size is never zero.
+        Some(layout.size().div_ceil(GRANULE) - 1)
+    } else {
+        None
+    }
 }
 
 /// The size of every block of class `class`.

@@ -413,14 +413,14 @@ pub(crate) enum Taken {
     /// Removed from the list: the caller drops the value and frees the block.
     Removed,
     /// Left in the list, marked [`RETIRING`] (every collector pass skips its value): the
-    /// caller drops the value and hands the block to [`Local::keep_spare`] with `generation`
-    /// and its size class.
-    Kept { generation: u64, class: usize },
+    /// caller drops the value and hands the block (small: it has a size class) to
+    /// [`Local::keep_spare`] with `generation`.
+    Kept { generation: u64 },
     /// Not in this list (a cycle took it, or another thread allocated it) and marked
     /// [`RETIRING`] while no cycle had started since the last handle's drop: the caller drops
-    /// the value, marks the block [`HUSK`] and hands it to [`Local::keep_husk`] with `drains`
-    /// (this list's drain count when it was retired) if it has a size class `class`.
-    Retired { drains: u64, class: Option<usize> },
+    /// the value, marks the block [`HUSK`] and, if it is small, hands it to
+    /// [`Local::keep_husk`] with `drains` (this list's drain count when it was retired).
+    Retired { drains: u64 },
     /// As `Retired`, but while the cycle whose state the handle's drop read is sweeping: the
     /// block is never kept (the running sweep frees it if it finds it a husk), and its bytes
     /// are garbage for the next cycle.
@@ -428,40 +428,28 @@ pub(crate) enum Taken {
 }
 
 impl Taken {
-    /// `self` in one word: the kind in the low two bits, the size class plus one (zero for
-    /// none) in the next eight, and the generation or drain count above (a list is drained
-    /// once per cycle: 2^54 cycles do not happen).
+    /// `self` in one word: the kind in the low two bits, the generation or drain count above
+    /// (a list is drained once per cycle: 2^62 cycles do not happen).
     #[inline]
     fn pack(self) -> u64 {
-        let (kind, class, count) = match self {
-            Taken::Removed => (0, None, 0),
-            Taken::Kept { generation, class } => (1, Some(class), generation),
-            Taken::Retired { drains, class } => (2, class, drains),
-            Taken::RetiredInSweep => (3, None, 0),
+        let (kind, count) = match self {
+            Taken::Removed => (0, 0),
+            Taken::Kept { generation } => (1, generation),
+            Taken::Retired { drains } => (2, drains),
+            Taken::RetiredInSweep => (3, 0),
         };
-        debug_assert!(blocks::CLASSES < 255 && count < 1 << 54);
-        let class = class.map_or(0, |c| c as u64 + 1);
-        kind | (class << 2) | (count << 10)
+        debug_assert!(count < 1 << 62);
+        kind | (count << 2)
     }
 
     /// The `Taken` that [`pack`](Self::pack) made `word` of.
     #[inline]
     fn unpack(word: u64) -> Taken {
-        let class = match (word >> 2) & 0xff {
-            0 => None,
-            c => Some(c as usize - 1),
-        };
-        let count = word >> 10;
+        let count = word >> 2;
         match word & 3 {
             0 => Taken::Removed,
-            1 => Taken::Kept {
-                generation: count,
-                class: class.unwrap_or_default(),
-            },
-            2 => Taken::Retired {
-                drains: count,
-                class,
-            },
+            1 => Taken::Kept { generation: count },
+            2 => Taken::Retired { drains: count },
             _ => Taken::RetiredInSweep,
         }
     }
@@ -535,7 +523,6 @@ impl Local {
                 return Some(if phase == Phase::Idle {
                     Taken::Retired {
                         drains: list.drains,
-                        class: blocks::class_of(h.vtable.layout),
                     }
                 } else {
                     Taken::RetiredInSweep
@@ -551,13 +538,12 @@ impl Local {
             // SAFETY: found in this list, so not freed (see above); the vtable is static.
             let h = unsafe { obj.0.as_ref() };
             let layout = h.vtable.layout;
-            let taken = if let Some(class) = blocks::class_of(layout) {
+            let taken = if h.vtable.class.is_some() {
                 // Relaxed: the lock orders it before the next drain, hence before every
                 // collector pass that could find the block in a snapshot.
                 h.mark.store(RETIRING, Ordering::Relaxed);
                 Taken::Kept {
                     generation: list.drains,
-                    class,
                 }
             } else {
                 if let Some(moved) = list.objects.swap_remove(index) {
@@ -579,9 +565,9 @@ impl Local {
     /// retired before a drain that has since come is left to the sweep.
     ///
     /// # Safety
-    /// [`unregister`](Self::unregister) returned `Taken::Retired { drains, class: Some(class)
-    /// }` for `obj` on this thread, its value has been dropped, and the caller does not touch
-    /// the block again.
+    /// [`unregister`](Self::unregister) returned `Taken::Retired { drains }` for `obj` on this
+    /// thread, `class` is its size class, its value has been dropped, and the caller does not
+    /// touch the block again.
     #[inline]
     pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
         self.husks.borrow_mut().keep(obj, class, drains)
@@ -592,9 +578,9 @@ impl Local {
     /// is in a snapshot, and the sweep frees it).
     ///
     /// # Safety
-    /// [`unregister`](Self::unregister) returned `Taken::Kept { generation, class }` for `obj`
-    /// on this thread, its value has been dropped, and the caller does not touch the block
-    /// again.
+    /// [`unregister`](Self::unregister) returned `Taken::Kept { generation }` for `obj` on this
+    /// thread, `class` is its size class, its value has been dropped, and the caller does not
+    /// touch the block again.
     #[inline]
     pub(crate) unsafe fn keep_spare(&self, obj: ObjPtr, generation: u64, class: usize) {
         // SAFETY: the block is still this thread's (`RETIRING`: kept by every sweep) until the

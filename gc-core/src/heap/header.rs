@@ -43,6 +43,8 @@ pub(crate) struct VTable {
     pub(crate) drop_value: unsafe fn(NonNull<Header>),
     /// Layout of the whole block (`GcBox<T>`).
     pub(crate) layout: Layout,
+    /// The size class of `layout`, if the block is small (`blocks::class_of`).
+    pub(crate) class: Option<usize>,
     /// `T::HOLDS_HANDLES`: blocks without handles are never traced.
     pub(crate) holds_handles: bool,
 }
@@ -160,6 +162,7 @@ impl<T: Trace + Send + Sync + 'static> VTableOf<T> {
         trace: trace_value::<T>,
         drop_value: drop_value::<T>,
         layout: Layout::new::<GcBox<T>>(),
+        class: super::blocks::class_of(Layout::new::<GcBox<T>>()),
         holds_handles: T::HOLDS_HANDLES,
     };
 }

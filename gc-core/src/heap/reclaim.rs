@@ -299,10 +299,10 @@ unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
         Taken::Removed => unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) },
         // SAFETY: kept by `unregister` with this generation, value dropped above, not
         // touched again here.
-        Taken::Kept { generation, class } => unsafe {
-            local.keep_spare(ObjPtr(h), generation, class)
+        // (Only a small block, one with a size class, is kept.)
+        Taken::Kept { generation } => unsafe {
+            local.keep_spare(ObjPtr(h), generation, vtable.class.unwrap_or_default())
         },
-        // SAFETY: retired by `unregister`, value dropped above.
         // SAFETY: retired by `unregister` as `taken`, value dropped above.
         Taken::Retired { .. } | Taken::RetiredInSweep => unsafe { husk(local, h, vtable, taken) },
     }
@@ -322,7 +322,7 @@ unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
 /// block's.
 unsafe fn husk(local: &Local, h: NonNull<Header>, vtable: &VTable, taken: Taken) {
     let kept_as = match taken {
-        Taken::Retired { drains, class } => class.map(|class| (drains, class)),
+        Taken::Retired { drains } => vtable.class.map(|class| (drains, class)),
         _ => None,
     };
     if let Some((_, class)) = kept_as {
