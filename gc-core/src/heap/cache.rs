@@ -108,10 +108,18 @@ impl Frees {
 /// list had been drained `generation` times. They may be handed out only while the list's
 /// drain count (read under its lock) is still `generation`: a drain puts them in a snapshot,
 /// for its sweep to free.
-#[derive(Default)]
 struct Stacks {
     generation: u64,
-    classes: Vec<Vec<ObjPtr>>,
+    classes: [Vec<ObjPtr>; blocks::CLASSES],
+}
+
+impl Default for Stacks {
+    fn default() -> Stacks {
+        Stacks {
+            generation: 0,
+            classes: std::array::from_fn(|_| Vec::new()),
+        }
+    }
 }
 
 impl Stacks {
@@ -125,9 +133,6 @@ impl Stacks {
         }
         if generation > self.generation {
             self.restart(generation);
-        }
-        if self.classes.len() <= class {
-            self.classes.resize_with(blocks::CLASSES, Vec::new);
         }
         self.classes[class].push(obj);
         true
@@ -499,10 +504,13 @@ impl Local {
     ) -> Option<Taken> {
         let (taken, bytes) = {
             let mut list = self.list.lock();
-            // The tag is a hint (a count phase may have overwritten it): the entry it names is
-            // checked. `obj` can be in at most one list, and only once.
+            // The tag is a hint: the entry it names is checked (`obj` can be in at most one
+            // list, and only once). A tag with an epoch is a count phase's, which overwrote
+            // the index (the block is in a snapshot, or a snapshot object holds a handle to
+            // it): the entry is not looked up, and the block is taken as not in this list,
+            // which is safe for one that is (as for a block another thread allocated).
             let index = (index_hint as u32) as usize;
-            if list.objects.get(index) != Some(obj) {
+            if index_hint >> 32 != 0 || list.objects.get(index) != Some(obj) {
                 let phase = dropped_in.phase();
                 if phase == Phase::Mark || state::load() != dropped_in {
                     return None;
