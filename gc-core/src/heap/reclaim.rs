@@ -259,6 +259,7 @@ unsafe fn retire(
 /// # Safety
 /// The caller owns the value (no handle to it is left and no collector pass reads it), and
 /// `vtable` is the block's.
+#[inline(always)]
 unsafe fn drop_value(h: NonNull<Header>, vtable: &VTable) {
     // SAFETY: the caller owns the value; it is dropped once.
     let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { (vtable.drop_value)(h) }));
