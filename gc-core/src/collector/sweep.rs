@@ -68,6 +68,9 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
             return;
         }
         let vt = h.vtable;
+        if !vt.needs_drop {
+            return;
+        }
         // SAFETY: the object is unreachable (white at the end of marking, and no upgrade can
         // revive it: its weak slot is cleared), so no other thread can access the value, and
         // each dead object is dropped exactly once here.

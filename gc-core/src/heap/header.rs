@@ -47,6 +47,8 @@ pub(crate) struct VTable {
     pub(crate) class: Option<usize>,
     /// `T::HOLDS_HANDLES`: blocks without handles are never traced.
     pub(crate) holds_handles: bool,
+    /// `needs_drop::<T>()`: a value without drop glue is not dropped (nothing to call).
+    pub(crate) needs_drop: bool,
 }
 
 /// Header of every heap block.
@@ -164,6 +166,7 @@ impl<T: Trace + Send + Sync + 'static> VTableOf<T> {
         layout: Layout::new::<GcBox<T>>(),
         class: super::blocks::class_of(Layout::new::<GcBox<T>>()),
         holds_handles: T::HOLDS_HANDLES,
+        needs_drop: std::mem::needs_drop::<T>(),
     };
 }
 

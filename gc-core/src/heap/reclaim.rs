@@ -261,6 +261,9 @@ unsafe fn retire(
 /// `vtable` is the block's.
 #[inline(always)]
 unsafe fn drop_value(h: NonNull<Header>, vtable: &VTable) {
+    if !vtable.needs_drop {
+        return;
+    }
     // SAFETY: the caller owns the value; it is dropped once.
     let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { (vtable.drop_value)(h) }));
     if dropped.is_err() {
