@@ -169,7 +169,11 @@ fn run_cycle(snapshot: &mut ObjList, grey: &mut Vec<NonNull<Header>>, forced: bo
     pause_end += t.elapsed();
 
     let stacks = gc_stack::total_stack_bytes() as u64;
-    pacer::cycle_done(swept.marked_bytes, swept.freed_bytes, stacks);
+    pacer::cycle_done(
+        swept.marked_bytes,
+        swept.freed_bytes + swept.spare_bytes,
+        stacks,
+    );
     let report = CycleReport {
         forced,
         start,

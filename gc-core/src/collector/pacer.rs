@@ -299,8 +299,9 @@ fn garbage_due(garbage: u64, live: u64, goal: u64) -> bool {
     goal != u64::MAX && garbage >= (live / 4).max(MIN_HEAP)
 }
 
-/// Reports `bytes` freed by allocating threads at once (a last handle dropped), not by a
-/// sweep: the heap is that much smaller.
+/// Reports `bytes` of large blocks freed by allocating threads at once (a last handle
+/// dropped), not by a sweep: the heap is that much smaller. (A small block freed at once is
+/// kept as a spare, still part of the heap, and reported when a sweep frees it.)
 pub(crate) fn note_free(bytes: usize) {
     if bytes > 0 {
         FREED.fetch_add(bytes as u64, Ordering::Relaxed);

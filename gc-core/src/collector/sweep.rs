@@ -12,6 +12,9 @@ pub(crate) struct Swept {
     pub(crate) marked_bytes: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) freed_objects: u64,
+    /// Bytes of spares freed (counted as freed at once in the statistics, but still part of
+    /// the heap for the pacer until now: see `heap::cache`).
+    pub(crate) spare_bytes: u64,
     pub(crate) cleanups: Vec<Cleanup>,
     /// Drops that panicked (reported, then the sweep went on).
     pub(crate) drop_panics: u64,
@@ -91,6 +94,8 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         if h.mark.load(Ordering::Relaxed) != SPARE {
             out.freed_bytes += h.vtable.layout.size() as u64;
             out.freed_objects += 1;
+        } else {
+            out.spare_bytes += h.vtable.layout.size() as u64;
         }
         // SAFETY: the value was dropped in the pass above and nothing refers to the block.
         unsafe { heap::free(o.0, &mut recycler) };

@@ -355,7 +355,7 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
         if !spare_kept && !husks.holds(class) {
             return None;
         }
-        let (obj, spare) = {
+        let obj = {
             let mut list = local.list.lock();
             let spare = if spare_kept {
                 spares.take(class, list.drains)
@@ -388,14 +388,10 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
                 list.totals.freed(layout.size());
             }
             list.totals.allocated(layout.size());
-            (obj, spare.is_some())
+            obj
         };
-        if spare {
-            // Reporting may assist the marker (and run `Trace` impls): no borrow is held then.
-            drop(spares);
-            drop(husks);
-            local.account(layout.size() as isize);
-        }
+        // Nothing is reported to the pacer: a spare, like a husk, stayed part of the heap
+        // (see `Local::unregister`).
         Some(obj.0)
     })
     .flatten()
@@ -564,7 +560,12 @@ impl Local {
             list.totals.freed(layout.size());
             (taken, layout.size())
         };
-        self.account(-(bytes as isize));
+        // A removed block goes back to the system allocator: the heap is smaller. A spare
+        // stays part of the heap for the pacer (as a husk does) until it is handed out again
+        // or a sweep frees it (which reports it then).
+        if let Taken::Removed = taken {
+            self.account(-(bytes as isize));
+        }
         Some(taken)
     }
 
