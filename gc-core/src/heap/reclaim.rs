@@ -118,12 +118,13 @@ unsafe fn free_taken(local: &Local, h: NonNull<Header>, taken: Taken) {
     }
 }
 
-/// The loop of [`free_taken`], apart so that the common call (a drop inside the loop, which
-/// only queues) stays small.
+/// The loop of [`free_taken`]. (Inlined into [`last_handle_dropped`]: as a function of its
+/// own, its entry and exit cost a drop outside any loop 20% of its instructions, and the
+/// drops inside the loop, which only queue, ran no faster.)
 ///
 /// # Safety
 /// As for [`free_taken`]; no loop is running on this thread.
-#[inline(never)]
+#[inline(always)]
 unsafe fn free_loop(local: &Local, h: NonNull<Header>, taken: Taken) {
     let frees = local.frees();
     frees.active.set(true);
