@@ -119,8 +119,8 @@ unsafe fn free_taken(local: &Local, h: NonNull<Header>, taken: Taken) {
 }
 
 /// The loop of [`free_taken`]. (Inlined into [`last_handle_dropped`]: as a function of its
-/// own, its entry and exit cost a drop outside any loop 20% of its instructions, and the
-/// drops inside the loop, which only queue, ran no faster.)
+/// own, its entry and exit cost a drop outside any loop 22 instructions, a tenth of an
+/// allocation and its free, and the drops inside the loop, which only queue, ran no faster.)
 ///
 /// # Safety
 /// As for [`free_taken`]; no loop is running on this thread.
