@@ -163,7 +163,7 @@ impl<T: 'static> Drop for Gc<T> {
             return;
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
-        let before = heap::reclaim::BeforeDrop::read(h, state, std::mem::size_of::<GcBox<T>>());
+        let before = heap::reclaim::BeforeDrop::read(h, state);
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -171,7 +171,13 @@ impl<T: 'static> Drop for Gc<T> {
         if last {
             // SAFETY: this was the last handle (the count went from one to zero), and
             // `before` was read while we held it.
-            unsafe { heap::reclaim::last_handle_dropped(self.header_ptr(), before) };
+            unsafe {
+                heap::reclaim::last_handle_dropped(
+                    self.header_ptr(),
+                    before,
+                    std::mem::size_of::<GcBox<T>>(),
+                )
+            };
         }
     }
 }

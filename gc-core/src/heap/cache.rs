@@ -64,16 +64,9 @@ const FLUSH_BYTES: isize = 64 * 1024;
 pub(crate) struct Local {
     list: Shared,
     unflushed: Cell<isize>,
-    /// Small blocks this thread freed at once and keeps for its next allocations. Each is
-    /// still in the thread's list (at the index its header's `internal` holds), marked
-    /// [`SPARE`], and may be handed out while the list has not been drained since.
-    spares: RefCell<Stacks>,
-    /// Small blocks this thread retired (see `heap::reclaim`) and keeps for its next
-    /// allocations. Each is [`HUSK`]: its value was dropped and it waits in some list (a
-    /// snapshot's survivors, or another thread's list) for the next sweep, which comes after
-    /// the next drain of this thread's list (see [`Local::unregister`]): it may be handed out
-    /// until then.
-    husks: RefCell<Stacks>,
+    /// The blocks this thread keeps for its next allocations (one cell: an allocation looks
+    /// at both kinds).
+    kept: RefCell<Kept>,
     /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
     floating: Cell<u64>,
     frees: Frees,
@@ -102,6 +95,20 @@ impl Frees {
         let (obj, packed) = self.pending.borrow_mut().pop()?;
         Some((obj, Taken::unpack(packed)))
     }
+}
+
+/// The blocks a thread keeps for its next allocations.
+#[derive(Default)]
+struct Kept {
+    /// Small blocks this thread freed at once. Each is still in the thread's list (at the
+    /// index its header's `internal` holds), marked [`SPARE`], and may be handed out while
+    /// the list has not been drained since.
+    spares: Stacks,
+    /// Small blocks this thread retired (see `heap::reclaim`). Each is [`HUSK`]: its value
+    /// was dropped and it waits in some list (a snapshot's survivors, or another thread's
+    /// list) for the next sweep, which comes after the next drain of this thread's list (see
+    /// [`Local::unregister`]): it may be handed out until then.
+    husks: Stacks,
 }
 
 /// Blocks a thread keeps for its next allocations, a stack per size class, all kept while its
@@ -222,8 +229,7 @@ impl Local {
         Local {
             list,
             unflushed: Cell::new(0),
-            spares: RefCell::default(),
-            husks: RefCell::default(),
+            kept: RefCell::default(),
             floating: Cell::new(0),
             frees: Frees::default(),
         }
@@ -349,8 +355,8 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Option<NonNull<Header>> {
     let class = blocks::class_of(layout)?;
     with_local(|local| {
-        let mut spares = local.spares.borrow_mut();
-        let mut husks = local.husks.borrow_mut();
+        let mut kept = local.kept.borrow_mut();
+        let Kept { spares, husks } = &mut *kept;
         let spare_kept = spares.holds(class);
         if !spare_kept && !husks.holds(class) {
             return None;
@@ -579,7 +585,7 @@ impl Local {
     /// touch the block again.
     #[inline]
     pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
-        self.husks.borrow_mut().keep(obj, class, drains)
+        self.kept.borrow_mut().husks.keep(obj, class, drains)
     }
 
     /// Keeps `obj`, whose value was dropped, as a spare of this thread: it is marked
@@ -600,7 +606,7 @@ impl Local {
         // block (its list was drained meanwhile) does so after the value's drop.
         h.mark.store(SPARE, Ordering::Release);
         // Not kept if a drain came since: the sweep frees it.
-        self.spares.borrow_mut().keep(obj, class, generation);
+        self.kept.borrow_mut().spares.keep(obj, class, generation);
     }
 }
 

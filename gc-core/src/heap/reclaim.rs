@@ -51,25 +51,22 @@ local! {
 /// a block a cycle has already taken may be freed by the collector at any moment, so nothing
 /// may read its header until [`Local::unregister`] has found it in the calling thread's list,
 /// or an unchanged state (read under that list's lock, or under the gate) shows that no sweep
-/// can have freed it.
+/// can have freed it. (Two words, passed in registers; the block's size goes beside it.)
 #[derive(Clone, Copy)]
 pub(crate) struct BeforeDrop {
     index_hint: u64,
     state: State,
-    bytes: usize,
 }
 
 impl BeforeDrop {
     /// Reads what [`last_handle_dropped`] needs while the caller still holds a handle to `h`;
-    /// `state` is the state the caller read before (for its barrier), `bytes` the block's
-    /// size.
+    /// `state` is the state the caller read before (for its barrier).
     #[inline]
-    pub(crate) fn read(h: &Header, state: State, bytes: usize) -> BeforeDrop {
+    pub(crate) fn read(h: &Header, state: State) -> BeforeDrop {
         BeforeDrop {
             // Relaxed: a hint, checked against the list entry.
             index_hint: h.internal.load(Ordering::Relaxed),
             state,
-            bytes,
         }
     }
 }
@@ -81,16 +78,16 @@ impl BeforeDrop {
 ///
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
-/// to it exists any more, and read `before` before the decrement.
+/// to it exists any more, and read `before` before the decrement; `bytes` is the block's size.
 #[inline(never)]
-pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop) {
+pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop, bytes: usize) {
     let on_local = cache::with_local(|local| {
         match local.unregister(ObjPtr(h), before.index_hint, before.state) {
             // SAFETY: `unregister` made this thread the block's only owner.
             Some(taken) => unsafe { free_taken(local, h, taken) },
             // Garbage the cycle running now keeps (a block dropped while marking is shaded
             // first): only the next one frees it.
-            None => local.note_floating(before.bytes),
+            None => local.note_floating(bytes),
         }
     });
     if on_local.is_none() && before.state.phase() == Phase::Idle {
