@@ -25,7 +25,6 @@ unsafe impl Send for ObjPtr {}
 /// The block's mark is the current epoch: while a cycle is marking the block is black (the
 /// cycle never frees or traces it); between cycles it is the last cycle's epoch, which the
 /// next cycle treats as white.
-#[inline]
 pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<GcBox<T>> {
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
