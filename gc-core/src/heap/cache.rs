@@ -379,14 +379,15 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
             // and no other thread keeps it.
             // SAFETY: so the block is live, not freed, and this thread's.
             let h = unsafe { obj.0.as_ref() };
-            // Relaxed: a spare's index was written by this thread.
-            let tag = h.internal.load(Ordering::Relaxed);
+            // A spare's list index, read before `init` overwrites it. Relaxed: written by this
+            // thread.
+            let tag = spare.map(|_| h.internal.load(Ordering::Relaxed));
             debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
             poison::reuse(obj, class);
             init(obj.0);
             // Relaxed: as in `register`.
             h.mark.store(state::load().epoch(), Ordering::Relaxed);
-            if spare.is_some() {
+            if let Some(tag) = tag {
                 h.internal.store(tag, Ordering::Relaxed);
             } else {
                 // The husk's old object is freed and the new one allocated: the heap's size

@@ -301,8 +301,9 @@ unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
         Taken::Removed => unsafe { blocks::free_block(h.as_ptr().cast(), vtable.layout) },
         // SAFETY: kept by `unregister` with this generation, value dropped above, not
         // touched again here.
-        // (Only a small block, one with a size class, is kept.)
+        // (`unregister` keeps only a small block, one with a size class.)
         Taken::Kept { generation } => unsafe {
+            debug_assert!(vtable.class.is_some());
             local.keep_spare(ObjPtr(h), generation, vtable.class.unwrap_or_default())
         },
         // SAFETY: retired by `unregister` as `taken`, value dropped above.
