@@ -68,16 +68,28 @@ fn assert_dropped_once_after_cycles(drops: &AtomicUsize, expected: usize) {
 /// The cell barrier: a handle taken out of a cell while the marker runs is never freed.
 #[test]
 fn take_out_of_a_cell_during_marking() {
-    loom::model(|| {
+    take_out_of_a_cell_while_collecting(0, 1);
+}
+
+/// Another thread borrows a holder's cell `borrows_first` times, then takes the leaf out of it
+/// and drops its handle to the holder, while this one runs `cycles` cycles: the leaf taken
+/// out is intact and never dropped.
+fn take_out_of_a_cell_while_collecting(borrows_first: usize, cycles: usize) {
+    loom::model(move || {
         let drops = Arc::new(AtomicUsize::new(0));
         let h = holder(Some(leaf(7, &drops)));
         let h2 = h.clone();
         let t = thread::spawn(move || {
+            for _ in 0..borrows_first {
+                drop(h2.slot.borrow_mut());
+            }
             let taken = h2.slot.borrow_mut().take();
             drop(h2);
             taken
         });
-        collect();
+        for _ in 0..cycles {
+            collect();
+        }
         let taken = t.join().unwrap().expect("the leaf was in the slot");
         assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
         assert_eq!(taken.value, 7);
@@ -91,23 +103,7 @@ fn take_out_of_a_cell_during_marking() {
 /// never freed.
 #[test]
 fn take_out_of_a_cell_shaded_in_an_earlier_cycle() {
-    loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let h = holder(Some(leaf(7, &drops)));
-        let h2 = h.clone();
-        let t = thread::spawn(move || {
-            drop(h2.slot.borrow_mut());
-            let taken = h2.slot.borrow_mut().take();
-            drop(h2);
-            taken
-        });
-        collect();
-        collect();
-        let taken = t.join().unwrap().expect("the leaf was in the slot");
-        assert_eq!(drops.load(Ordering::SeqCst), 0, "a held leaf was dropped");
-        assert_eq!(taken.value, 7);
-        drop(h);
-    });
+    take_out_of_a_cell_while_collecting(1, 2);
 }
 
 /// A handle moved into a cell and out again while the cycle counts handles (before its roots
