@@ -164,6 +164,8 @@ impl<T: 'static> Drop for Gc<T> {
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
         let before = heap::reclaim::BeforeDrop::read(h, state);
+        // Acquire: pairs with the shade's compare-exchange. Read while the handle is held.
+        let marked = state.is_marking() && h.mark.load(Ordering::Acquire) == state.epoch();
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -176,6 +178,7 @@ impl<T: 'static> Drop for Gc<T> {
                     self.header_ptr(),
                     before,
                     std::mem::size_of::<GcBox<T>>(),
+                    marked,
                 )
             };
         }

@@ -70,6 +70,12 @@ pub(crate) struct Local {
     /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
     floating: Cell<u64>,
     frees: Frees,
+    /// Blocks whose last handle this thread dropped while cycle `.0` marked, each seen marked
+    /// by that cycle before the decrement: retired by this thread once that cycle is over
+    /// (see `heap::reclaim`).
+    after_marking: RefCell<(u32, Vec<ObjPtr>)>,
+    /// `after_marking` holds blocks.
+    after_marking_pending: Cell<bool>,
 }
 
 /// Blocks a thread took from its list (see [`Local::unregister`]) whose values are waiting to
@@ -232,6 +238,8 @@ impl Local {
             kept: RefCell::default(),
             floating: Cell::new(0),
             frees: Frees::default(),
+            after_marking: RefCell::new((0, Vec::new())),
+            after_marking_pending: Cell::new(false),
         }
     }
 
@@ -252,6 +260,43 @@ impl Local {
     /// The blocks this thread is freeing.
     pub(crate) fn frees(&self) -> &Frees {
         &self.frees
+    }
+
+    /// Keeps `obj`, whose last handle this thread dropped while cycle `epoch` marked and which
+    /// that cycle had marked before the decrement, to retire it once the cycle is over (blocks
+    /// kept for an earlier cycle are forgotten: that cycle is over and the next one has them).
+    pub(crate) fn keep_until_marking_ends(&self, obj: ObjPtr, epoch: u32) {
+        let mut after = self.after_marking.borrow_mut();
+        if after.0 != epoch {
+            *after = (epoch, Vec::new());
+        }
+        after.1.push(obj);
+        self.after_marking_pending.set(true);
+    }
+
+    /// True if [`keep_until_marking_ends`](Self::keep_until_marking_ends) kept blocks not
+    /// taken yet.
+    #[inline]
+    pub(crate) fn keeps_blocks_until_marking_ends(&self) -> bool {
+        self.after_marking_pending.get()
+    }
+
+    /// The blocks kept by [`keep_until_marking_ends`](Self::keep_until_marking_ends) and the
+    /// epoch of their cycle, if that cycle is over (its phase is `Idle` and no other has
+    /// started): they are this thread's to retire ([`unregister`](Self::unregister) with that
+    /// state). Blocks of a cycle not yet over stay; those of an earlier one are forgotten.
+    pub(crate) fn take_after_marking(&self) -> Option<(u32, Vec<ObjPtr>)> {
+        if !self.after_marking_pending.get() {
+            return None;
+        }
+        let mut after = self.after_marking.borrow_mut();
+        let now = state::load();
+        if now.epoch() == after.0 && now.phase() != Phase::Idle {
+            return None;
+        }
+        self.after_marking_pending.set(false);
+        let taken = std::mem::take(&mut *after);
+        (now == State::new(taken.0, Phase::Idle)).then_some(taken)
     }
 
     /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.

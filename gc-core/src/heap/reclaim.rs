@@ -78,16 +78,32 @@ impl BeforeDrop {
 ///
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
-/// to it exists any more, and read `before` before the decrement; `bytes` is the block's size.
+/// to it exists any more, and read `before` before the decrement; `bytes` is the block's size;
+/// `marked` says that a cycle was marking then and had marked `h` (read before the decrement).
 #[inline(never)]
-pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop, bytes: usize) {
+pub(crate) unsafe fn last_handle_dropped(
+    h: NonNull<Header>,
+    before: BeforeDrop,
+    bytes: usize,
+    marked: bool,
+) {
     let on_local = cache::with_local(|local| {
         match local.unregister(ObjPtr(h), before.index_hint, before.state) {
             // SAFETY: `unregister` made this thread the block's only owner.
             Some(taken) => unsafe { free_taken(local, h, taken) },
             // Garbage the cycle running now keeps (a block dropped while marking is shaded
-            // first): only the next one frees it.
-            None => local.note_floating(bytes),
+            // first): only the next one frees it, unless this thread retires it once the
+            // cycle is over (a block the cycle marked survives its sweep).
+            None => {
+                local.note_floating(bytes);
+                if marked {
+                    local.keep_until_marking_ends(ObjPtr(h), before.state.epoch());
+                }
+            }
+        }
+        if local.keeps_blocks_until_marking_ends() && !local.frees().active.get() {
+            // SAFETY: every block kept is one whose last handle this thread dropped.
+            unsafe { retire_after_marking(local) };
         }
     });
     if on_local.is_none() && before.state.phase() == Phase::Idle {
@@ -95,6 +111,29 @@ pub(crate) unsafe fn last_handle_dropped(h: NonNull<Header>, before: BeforeDrop,
         // SAFETY: as this function's caller promised; `before.state` was read before the
         // decrement.
         unsafe { retire_later(h, before.state) };
+    }
+}
+
+/// Retires the blocks this thread kept while a cycle marked (see
+/// [`Local::keep_until_marking_ends`]) if that cycle is over: each was marked by it before its
+/// last handle's decrement, so its sweep kept it, and [`Local::unregister`] checks under the
+/// list lock that the state is still that cycle's `Idle` (no later cycle has drained the list,
+/// hence none has swept), as for a drop between cycles.
+///
+/// # Safety
+/// Each kept block's last handle was dropped by this thread, once; no loop is running on it.
+#[cold]
+unsafe fn retire_after_marking(local: &Local) {
+    let Some((epoch, blocks)) = local.take_after_marking() else {
+        return;
+    };
+    let idle = State::new(epoch, Phase::Idle);
+    for obj in blocks {
+        // A hint with an epoch: the block is not looked up in the list (it is in a snapshot).
+        if let Some(taken) = local.unregister(obj, 1 << 32, idle) {
+            // SAFETY: `unregister` made this thread the block's only owner; no loop runs.
+            unsafe { free_loop(local, obj.0, taken) };
+        }
     }
 }
 
@@ -275,7 +314,7 @@ unsafe fn drop_value(h: NonNull<Header>, vtable: &VTable) {
 /// # Safety
 /// The calling thread, whose state `local` is, owns the block: [`Local::unregister`] returned
 /// `taken` for it, so no handle, snapshot or collector pass refers to its value.
-#[inline]
+#[inline(always)]
 unsafe fn free_now(local: &Local, h: NonNull<Header>, taken: Taken) {
     // SAFETY: owned by the caller, not yet freed.
     let header = unsafe { h.as_ref() };
