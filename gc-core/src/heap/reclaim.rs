@@ -94,6 +94,9 @@ pub(crate) unsafe fn last_handle_dropped(
             // Garbage the cycle running now keeps (a block dropped while marking is shaded
             // first): only the next one frees it, unless this thread retires it once the
             // cycle is over (a block the cycle marked survives its sweep).
+            // (Counted as garbage left to the cycle either way: the next cycle frees what this
+            // thread does not retire, and starting it early measured better, 575 MB in 3 of 3
+            // binary-trees 21 runs against 575 and 807 MB without the count.)
             None => {
                 local.note_floating(bytes);
                 if marked {
@@ -102,7 +105,8 @@ pub(crate) unsafe fn last_handle_dropped(
             }
         }
         if local.keeps_blocks_until_marking_ends() && !local.frees().active.get() {
-            // SAFETY: every block kept is one whose last handle this thread dropped.
+            // SAFETY: every block kept is one whose last handle this thread dropped, once (it
+            // is kept only when `unregister` left it), and no loop runs (checked above).
             unsafe { retire_after_marking(local) };
         }
     });
@@ -113,6 +117,10 @@ pub(crate) unsafe fn last_handle_dropped(
         unsafe { retire_later(h, before.state) };
     }
 }
+
+/// An index hint with an epoch in its high half: `unregister` does not look the block up in the
+/// list (a block kept while a cycle marked is in that cycle's snapshot by the time it ends).
+const IN_A_SNAPSHOT: u64 = 1 << 32;
 
 /// Retires the blocks this thread kept while a cycle marked (see
 /// [`Local::keep_until_marking_ends`]) if that cycle is over: each was marked by it before its
@@ -129,8 +137,7 @@ unsafe fn retire_after_marking(local: &Local) {
     };
     let idle = State::new(epoch, Phase::Idle);
     for obj in blocks {
-        // A hint with an epoch: the block is not looked up in the list (it is in a snapshot).
-        if let Some(taken) = local.unregister(obj, 1 << 32, idle) {
+        if let Some(taken) = local.unregister(obj, IN_A_SNAPSHOT, idle) {
             // SAFETY: `unregister` made this thread the block's only owner; no loop runs.
             unsafe { free_loop(local, obj.0, taken) };
         }
