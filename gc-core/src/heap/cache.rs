@@ -121,58 +121,110 @@ struct Kept {
 /// list had been drained `generation` times. They may be handed out only while the list's
 /// drain count (read under its lock) is still `generation`: a drain puts them in a snapshot,
 /// for its sweep to free.
+///
+/// Each stack is linked through its blocks, as a free list is: a kept block's first value word
+/// (the value was dropped) holds the block kept before it, so keeping and taking one touch
+/// only the block itself (a vector of pointers beside the blocks was 8 more bytes written at
+/// each free and read at each allocation). Only types whose block has room for the link are
+/// kept ([`kept_class`]).
 struct Stacks {
     generation: u64,
-    classes: [Vec<ObjPtr>; blocks::CLASSES],
+    tops: [Option<ObjPtr>; blocks::CLASSES],
 }
 
 impl Default for Stacks {
     fn default() -> Stacks {
         Stacks {
             generation: 0,
-            classes: std::array::from_fn(|_| Vec::new()),
+            tops: [None; blocks::CLASSES],
         }
     }
 }
 
+/// The size class a block of `layout` is kept in for reuse (as a spare or a husk), if it is
+/// small (`blocks::class_of`) and has room after its header for the link of a kept stack
+/// (every value but a zero-sized one).
+pub(crate) const fn kept_class(layout: Layout) -> Option<usize> {
+    if layout.size() < LINK_END {
+        return None;
+    }
+    blocks::class_of(layout)
+}
+
+/// Where a kept block's link ends: a header, then the link in the value's first word.
+const LINK_END: usize = std::mem::size_of::<Header>() + std::mem::size_of::<Option<ObjPtr>>();
+
+/// The link of the kept block `obj`: its first value word.
+fn link(obj: ObjPtr) -> *mut Option<ObjPtr> {
+    // A block with a kept class has room for a link after its header, at an offset of 32
+    // bytes from its (at least 8-byte aligned) start: aligned for a pointer.
+    obj.0
+        .as_ptr()
+        .cast::<u8>()
+        .wrapping_add(std::mem::size_of::<Header>())
+        .cast()
+}
+
 impl Stacks {
     /// Keeps `obj`, of size class `class`, kept when the list had been drained `generation`
-    /// times; false (and nothing kept) if a later drain is already known (the block is its
-    /// sweep's). A later generation forgets the blocks kept for earlier ones.
+    /// times; false (and nothing kept, nothing written) if a later drain is already known (the
+    /// block is its sweep's). A later generation forgets the blocks kept for earlier ones.
+    ///
+    /// # Safety
+    /// `class` is `obj`'s [`kept_class`], its value was dropped, and this thread owns its
+    /// value bytes: no other thread and no collector pass reads or writes them until it is
+    /// handed out again (the caller marks it [`SPARE`] or [`HUSK`] only after this call).
     #[inline]
-    fn keep(&mut self, obj: ObjPtr, class: usize, generation: u64) -> bool {
+    unsafe fn keep(&mut self, obj: ObjPtr, class: usize, generation: u64) -> bool {
         if generation < self.generation {
             return false;
         }
         if generation > self.generation {
             self.restart(generation);
         }
-        self.classes[class].push(obj);
+        let Some(top) = self.tops.get_mut(class) else {
+            return false;
+        };
+        // SAFETY: the block has room for the link (its kept class), and its value bytes are
+        // this thread's (the caller's promise).
+        unsafe { link(obj).write(*top) };
+        *top = Some(obj);
         true
     }
 
     /// True if a block of `class` is kept (for some generation).
     #[inline]
     fn holds(&self, class: usize) -> bool {
-        self.classes.get(class).is_some_and(|c| !c.is_empty())
+        self.tops.get(class).is_some_and(Option::is_some)
     }
 
-    /// The block of `class` kept last, if the list, drained `drains` times (read under its
-    /// lock), was not drained since; on a later drain every block is forgotten instead.
+    /// The block of `class` kept last, if the list, drained `drains` times, was not drained
+    /// since; on a later drain every block is forgotten instead. (In sanitizer builds the
+    /// block's value bytes are addressable again.)
+    ///
+    /// # Safety
+    /// The caller holds the list's lock and read `drains` under it, and hands the block out.
     #[inline]
-    fn take(&mut self, class: usize, drains: u64) -> Option<ObjPtr> {
+    unsafe fn take(&mut self, class: usize, drains: u64) -> Option<ObjPtr> {
         if self.generation != drains {
             self.restart(drains);
             return None;
         }
-        self.classes.get_mut(class)?.pop()
+        let top = self.tops.get_mut(class)?;
+        let obj = (*top)?;
+        poison::reuse(obj, class);
+        // SAFETY: `obj` was kept in this generation and no drain has come since (the lock
+        // keeps one from coming), so it is in no snapshot, no sweep frees it, and its value
+        // bytes still hold the link `keep` wrote.
+        *top = unsafe { link(obj).read() };
+        Some(obj)
     }
 
     /// Forgets every block (a drain put them in a snapshot: its sweep frees them) and starts
     /// `generation`.
     fn restart(&mut self, generation: u64) {
         self.generation = generation;
-        self.classes.iter_mut().for_each(Vec::clear);
+        self.tops = [None; blocks::CLASSES];
     }
 }
 
@@ -384,7 +436,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 }
 
 /// Allocates a block for `layout` from the blocks the calling thread keeps for its size
-/// class: a spare (see [`Local::keep_spare`]), else a husk (see [`Local::keep_husk`]), either
+/// class ([`kept_class`]): a spare (see [`Local::keep_spare`]), else a husk (see [`Local::keep_husk`]), either
 /// only if the thread's list was not drained since it was kept. `init` writes the whole block
 /// (header and value), then the block gets its mark (and a spare its list index back) as
 /// [`register`] would give them, all under one hold of the list's lock: a drain, which would
@@ -398,7 +450,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// comes after every drain, finds the new handle (or the block is black).
 #[inline]
 pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Option<NonNull<Header>> {
-    let class = blocks::class_of(layout)?;
+    let class = kept_class(layout)?;
     with_local(|local| {
         let mut kept = local.kept.borrow_mut();
         let Kept { spares, husks } = &mut *kept;
@@ -409,13 +461,15 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
         let obj = {
             let mut list = local.list.lock();
             let spare = if spare_kept {
-                spares.take(class, list.drains)
+                // SAFETY: the lock is held, `drains` read under it; the block is handed out.
+                unsafe { spares.take(class, list.drains) }
             } else {
                 None
             };
             let obj = match spare {
                 Some(obj) => obj,
-                None => husks.take(class, list.drains)?,
+                // SAFETY: as for the spare.
+                None => unsafe { husks.take(class, list.drains) }?,
             };
             // A spare of this generation is in this list, undrained: no snapshot holds it and
             // no handle to it exists. A husk was retired by this thread after `list.drains`
@@ -428,7 +482,6 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
             // thread.
             let tag = spare.map(|_| h.internal.load(Ordering::Relaxed));
             debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
-            poison::reuse(obj, class);
             init(obj.0);
             // Relaxed: as in `register`.
             h.mark.store(state::load().epoch(), Ordering::Relaxed);
@@ -627,11 +680,14 @@ impl Local {
     ///
     /// # Safety
     /// [`unregister`](Self::unregister) returned `Taken::Retired { drains }` for `obj` on this
-    /// thread, `class` is its size class, its value has been dropped, and the caller does not
-    /// touch the block again.
+    /// thread, `class` is its [`kept_class`], its value has been dropped, and it is still
+    /// [`RETIRING`]: the caller marks it [`HUSK`] after this call, and does not touch it after
+    /// that.
     #[inline]
     pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
-        self.kept.borrow_mut().husks.keep(obj, class, drains)
+        // SAFETY: a `RETIRING` block's value bytes are this thread's (every collector pass
+        // skips or keeps it), and its value was dropped.
+        unsafe { self.kept.borrow_mut().husks.keep(obj, class, drains) }
     }
 
     /// Keeps `obj`, whose value was dropped, as a spare of this thread: it is marked
@@ -640,19 +696,21 @@ impl Local {
     ///
     /// # Safety
     /// [`unregister`](Self::unregister) returned `Taken::Kept { generation }` for `obj` on this
-    /// thread, `class` is its size class, its value has been dropped, and the caller does not
-    /// touch the block again.
+    /// thread, `class` is its [`kept_class`], its value has been dropped, and the caller does
+    /// not touch the block again.
     #[inline]
     pub(crate) unsafe fn keep_spare(&self, obj: ObjPtr, generation: u64, class: usize) {
-        // SAFETY: the block is still this thread's (`RETIRING`: kept by every sweep) until the
-        // store below, after which it is not read.
+        // Kept (its link written) before it is marked `SPARE`: until then the block is this
+        // thread's (`RETIRING`: every sweep keeps it); after, a sweep whose drain came
+        // meanwhile may free it. (Not kept if such a drain is already known.)
+        // SAFETY: still `RETIRING`, its value dropped (the caller's promise).
+        unsafe { self.kept.borrow_mut().spares.keep(obj, class, generation) };
+        // SAFETY: as above, the block is not freed before the store below, and not read after.
         let h = unsafe { obj.0.as_ref() };
         poison::spare(obj, class);
         // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the
-        // block (its list was drained meanwhile) does so after the value's drop.
+        // block (its list was drained meanwhile) does so after the value's drop and the link.
         h.mark.store(SPARE, Ordering::Release);
-        // Not kept if a drain came since: the sweep frees it.
-        self.kept.borrow_mut().spares.keep(obj, class, generation);
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) struct VTable {
     pub(crate) drop_value: unsafe fn(NonNull<Header>),
     /// Layout of the whole block (`GcBox<T>`).
     pub(crate) layout: Layout,
-    /// The size class of `layout`, if the block is small (`blocks::class_of`).
+    /// The size class a block of `layout` is kept in for reuse, if any (`cache::kept_class`).
     pub(crate) class: Option<usize>,
     /// `T::HOLDS_HANDLES`: blocks without handles are never traced.
     pub(crate) holds_handles: bool,
@@ -164,7 +164,7 @@ impl<T: Trace + Send + Sync + 'static> VTableOf<T> {
         trace: trace_value::<T>,
         drop_value: drop_value::<T>,
         layout: Layout::new::<GcBox<T>>(),
-        class: super::blocks::class_of(Layout::new::<GcBox<T>>()),
+        class: super::cache::kept_class(Layout::new::<GcBox<T>>()),
         holds_handles: T::HOLDS_HANDLES,
         needs_drop: std::mem::needs_drop::<T>(),
     };

@@ -374,18 +374,19 @@ unsafe fn husk(local: &Local, h: NonNull<Header>, vtable: &VTable, taken: Taken)
         Taken::Retired { drains } => vtable.class.map(|class| (drains, class)),
         _ => None,
     };
+    // Kept (its link written) while still `RETIRING`, then marked `HUSK`.
+    // SAFETY: retired with this drain count, its kept class, value dropped, still `RETIRING`.
+    let kept =
+        kept_as.is_some_and(|(drains, class)| unsafe { local.keep_husk(ObjPtr(h), class, drains) });
     if let Some((_, class)) = kept_as {
         // SAFETY: still `RETIRING`: ours.
         unsafe { cache::poison_husk(ObjPtr(h), class) };
     }
     // SAFETY: the block is still ours: every collector pass skips or keeps a `RETIRING` block.
-    // Release: pairs with the sweep's Acquire load, so the value's drop happens before the
-    // block is freed. The block is not touched after this store.
+    // Release: pairs with the sweep's Acquire load, so the value's drop (and the link) happen
+    // before the block is freed. The block is not touched after this store.
     unsafe { h.as_ref() }.mark.store(HUSK, Ordering::Release);
     let bytes = vtable.layout.size();
-    // SAFETY: retired with this drain count and class; only its address is kept.
-    let kept =
-        kept_as.is_some_and(|(drains, class)| unsafe { local.keep_husk(ObjPtr(h), class, drains) });
     match taken {
         Taken::RetiredInSweep => local.note_floating(bytes),
         _ if !kept => pacer::note_retired(bytes as u64),
