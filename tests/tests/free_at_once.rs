@@ -266,3 +266,74 @@ fn lists_dropped_while_cycles_run_back_to_back_never_share_a_block() {
     collect();
     assert_eq!(drops.dropped(), built * 64, "every value dropped once");
 }
+
+/// Holds the collector inside `trace` (so inside a marking phase) from the first time a cycle
+/// traces it until `release`.
+struct Holder {
+    entered: std::sync::atomic::AtomicBool,
+    released: std::sync::atomic::AtomicBool,
+}
+
+// SAFETY: holds no handle; its trace only waits.
+unsafe impl Trace for Holder {
+    fn trace(&self, _: &mut gc_core::Tracer) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.entered.store(true, SeqCst);
+        while !self.released.load(SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+/// Releases the holder when dropped, also if the test fails while the collector waits.
+struct Release(Gc<Holder>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0
+            .released
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_list_dropped_while_a_cycle_marks_is_dropped_by_its_thread_once_the_cycle_ends() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+    let head = list(1000, &drops);
+    let holder = Release(Gc::new(Holder {
+        entered: AtomicBool::new(false),
+        released: AtomicBool::new(false),
+    }));
+    let before = stats();
+    let cycle = std::thread::spawn(collect);
+    while !holder.0.entered.load(SeqCst) {
+        std::thread::yield_now();
+    }
+    // The cycle is marking (its count or mark pass waits in the holder's trace): the marker
+    // may be tracing the list, so nothing of it is dropped now.
+    drop(head);
+    assert_eq!(
+        drops.dropped(),
+        0,
+        "nothing is dropped while the cycle marks"
+    );
+    drop(holder);
+    cycle.join().unwrap();
+    assert_eq!(
+        drops.dropped(),
+        0,
+        "the cycle kept the list: its head was reachable when it started"
+    );
+    // The next last handle this thread drops retires what it dropped while the cycle marked.
+    drop(Gc::new(0u64));
+    assert_eq!(
+        drops.dropped(),
+        1000,
+        "every value dropped once the cycle is over, without waiting for the next one"
+    );
+    assert_eq!(stats().num_gc, before.num_gc + 1, "one cycle ran");
+    // The retired blocks wait for the next sweep: leave the heap as the other tests expect it.
+    collect();
+}
