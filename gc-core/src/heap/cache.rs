@@ -438,8 +438,9 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// Allocates a block for `layout` from the blocks the calling thread keeps for its size
 /// class ([`kept_class`]): a spare (see [`Local::keep_spare`]), else a husk (see [`Local::keep_husk`]), either
 /// only if the thread's list was not drained since it was kept. `init` writes the whole block
-/// (header and value), then the block gets its mark (and a spare its list index back) as
-/// [`register`] would give them, all under one hold of the list's lock: a drain, which would
+/// (header and value) with the mark [`register`] would give it and, for a husk, the
+/// `internal` word to write (a spare keeps its list index there), all under one hold of the
+/// list's lock: a drain, which would
 /// put a spare in a snapshot and comes before the sweep that frees a husk, waits for it.
 /// The block stays in the list that holds it, as the object it now is. Returns the block, or
 /// `None` without calling `init` (and without taking the lock if no block of the class is
@@ -449,7 +450,10 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// yet drained this list, the block is in that cycle's snapshot and its root phase, which
 /// comes after every drain, finds the new handle (or the block is black).
 #[inline]
-pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Option<NonNull<Header>> {
+pub(crate) fn reuse(
+    layout: Layout,
+    init: impl FnOnce(NonNull<Header>, u32, Option<u64>),
+) -> Option<NonNull<Header>> {
     let class = kept_class(layout)?;
     with_local(|local| {
         let mut kept = local.kept.borrow_mut();
@@ -478,16 +482,16 @@ pub(crate) fn reuse(layout: Layout, init: impl FnOnce(NonNull<Header>)) -> Optio
             // and no other thread keeps it.
             // SAFETY: so the block is live, not freed, and this thread's.
             let h = unsafe { obj.0.as_ref() };
-            // A spare's list index, read before `init` overwrites it. Relaxed: written by this
-            // thread.
-            let tag = spare.map(|_| h.internal.load(Ordering::Relaxed));
             debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
-            init(obj.0);
-            // Relaxed: as in `register`.
-            h.mark.store(state::load().epoch(), Ordering::Relaxed);
-            if let Some(tag) = tag {
-                h.internal.store(tag, Ordering::Relaxed);
-            } else {
+            // The block's mark is read as `register` reads it (Relaxed: published with the
+            // block, as there). A spare keeps its list index in `internal`; a husk, in no
+            // list of this thread, gets zero (no index, no internal handles).
+            init(
+                obj.0,
+                state::load().epoch(),
+                spare.map_or(Some(0), |_| None),
+            );
+            if spare.is_none() {
                 // The husk's old object is freed and the new one allocated: the heap's size
                 // is unchanged, and the totals count both.
                 list.totals.freed(layout.size());

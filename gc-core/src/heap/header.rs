@@ -104,6 +104,38 @@ impl<T> GcBox<T> {
     }
 }
 
+impl<T> GcBox<T> {
+    /// Writes a kept block handed out again for `value`: as [`fresh`](Self::fresh) would,
+    /// but with its mark and (if `internal` is `Some`) its `internal` word final, and without
+    /// writing `internal` otherwise (a spare's list index stays where it is).
+    ///
+    /// # Safety
+    /// `block` is valid for writes of a `GcBox<T>` and no other thread or collector pass reads
+    /// or writes it meanwhile (the caller holds the block's list lock and owns the block).
+    #[inline(always)]
+    pub(crate) unsafe fn write_reused(
+        block: *mut GcBox<T>,
+        vtable: &'static VTable,
+        value: T,
+        mark: u32,
+        internal: Option<u64>,
+    ) {
+        // SAFETY: valid for writes and unshared (the caller's promise); each field is written
+        // once, through a raw pointer (no reference to uninitialised memory is made).
+        unsafe {
+            let h = std::ptr::addr_of_mut!((*block).header);
+            std::ptr::addr_of_mut!((*h).strong).write(AtomicUsize::new(1));
+            if let Some(internal) = internal {
+                std::ptr::addr_of_mut!((*h).internal).write(AtomicU64::new(internal));
+            }
+            std::ptr::addr_of_mut!((*h).mark).write(AtomicU32::new(mark));
+            std::ptr::addr_of_mut!((*h).flags).write(AtomicU32::new(0));
+            std::ptr::addr_of_mut!((*h).vtable).write(vtable);
+            std::ptr::addr_of_mut!((*block).value).write(value);
+        }
+    }
+}
+
 impl Header {
     /// Counts one internal handle to this object for the cycle `epoch`.
     pub(crate) fn count_internal(&self, epoch: u32) {

@@ -29,17 +29,13 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     let vtable = VTable::of::<T>();
     let layout = vtable.layout;
     let mut value = Some(value);
-    // Writes the block a spare or a husk is handed out as.
-    let mut init = |block: NonNull<Header>| {
+    // Writes the block a spare or a husk is handed out as, with its mark and `internal` word.
+    let mut init = |block: NonNull<Header>, mark: u32, internal: Option<u64>| {
         let value = value.take().expect("a reuse calls `init` once");
-        // SAFETY: a spare or husk of `layout`'s size class is big and aligned enough for
-        // `GcBox<T>`, its old value was dropped, and this thread owns it (see `cache::reuse`).
-        unsafe {
-            block
-                .cast::<GcBox<T>>()
-                .as_ptr()
-                .write(GcBox::fresh(vtable, value))
-        };
+        // SAFETY: a spare or husk of `layout`'s kept class is big and aligned enough for
+        // `GcBox<T>`, its old value was dropped, and this thread owns it under its list lock
+        // (see `cache::reuse`).
+        unsafe { GcBox::write_reused(block.cast().as_ptr(), vtable, value, mark, internal) };
     };
     if let Some(block) = cache::reuse(layout, &mut init) {
         return block.cast();
