@@ -16,6 +16,7 @@
 use super::blocks;
 use super::header::{Header, HAS_CLEANUP, HUSK, RETIRING, SPARE};
 use super::list::ObjList;
+use super::thread_cell::ThreadCell;
 use super::ObjPtr;
 use crate::collector::pacer;
 use crate::collector::state::{self, Phase, State};
@@ -66,7 +67,7 @@ pub(crate) struct Local {
     unflushed: Cell<isize>,
     /// The blocks this thread keeps for its next allocations (one cell: an allocation looks
     /// at both kinds).
-    kept: RefCell<Kept>,
+    kept: ThreadCell<Kept>,
     /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
     floating: Cell<u64>,
     frees: Frees,
@@ -85,20 +86,23 @@ pub(crate) struct Frees {
     pub(crate) active: Cell<bool>,
     /// Each block with its [`Taken`] packed in one word (two words an entry: a larger one
     /// went through the stack and cost binary-trees measurably).
-    pending: RefCell<Vec<(ObjPtr, u64)>>,
+    pending: ThreadCell<Vec<(ObjPtr, u64)>>,
 }
 
 impl Frees {
     /// Queues `obj`, taken as `taken`.
     #[inline]
     pub(crate) fn push(&self, obj: ObjPtr, taken: Taken) {
-        self.pending.borrow_mut().push((obj, taken.pack()));
+        // SAFETY: a push runs no user code (growing the vector calls the global allocator,
+        // which never reaches the heap: it would recurse into itself).
+        unsafe { self.pending.with(|p| p.push((obj, taken.pack()))) };
     }
 
     /// The block queued last, if any.
     #[inline]
     pub(crate) fn pop(&self) -> Option<(ObjPtr, Taken)> {
-        let (obj, packed) = self.pending.borrow_mut().pop()?;
+        // SAFETY: a pop runs no user code.
+        let (obj, packed) = unsafe { self.pending.with(Vec::pop) }?;
         Some((obj, Taken::unpack(packed)))
     }
 }
@@ -287,7 +291,7 @@ impl Local {
         Local {
             list,
             unflushed: Cell::new(0),
-            kept: RefCell::default(),
+            kept: ThreadCell::default(),
             floating: Cell::new(0),
             frees: Frees::default(),
             after_marking: RefCell::new((0, Vec::new())),
@@ -456,54 +460,71 @@ pub(crate) fn reuse(
 ) -> Option<NonNull<Header>> {
     let class = kept_class(layout)?;
     with_local(|local| {
-        let mut kept = local.kept.borrow_mut();
-        let Kept { spares, husks } = &mut *kept;
-        let spare_kept = spares.holds(class);
-        if !spare_kept && !husks.holds(class) {
-            return None;
+        // SAFETY: `reuse_kept` runs no user code (`init` moves the value into the block; no
+        // drop runs), so the cell's access does not nest.
+        unsafe {
+            local
+                .kept
+                .with(|kept| reuse_kept(local, kept, class, layout, init))
         }
-        let obj = {
-            let mut list = local.list.lock();
-            let spare = if spare_kept {
-                // SAFETY: the lock is held, `drains` read under it; the block is handed out.
-                unsafe { spares.take(class, list.drains) }
-            } else {
-                None
-            };
-            let obj = match spare {
-                Some(obj) => obj,
-                // SAFETY: as for the spare.
-                None => unsafe { husks.take(class, list.drains) }?,
-            };
-            // A spare of this generation is in this list, undrained: no snapshot holds it and
-            // no handle to it exists. A husk was retired by this thread after `list.drains`
-            // drains (`unregister`), and no drain has come since: the sweep that would free it
-            // comes after the next drain, which waits for this lock; no handle to it exists
-            // and no other thread keeps it.
-            // SAFETY: so the block is live, not freed, and this thread's.
-            let h = unsafe { obj.0.as_ref() };
-            debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
-            // The block's mark is read as `register` reads it (Relaxed: published with the
-            // block, as there). A spare keeps its list index in `internal`; a husk, in no
-            // list of this thread, gets zero (no index, no internal handles).
-            init(
-                obj.0,
-                state::load().epoch(),
-                spare.map_or(Some(0), |_| None),
-            );
-            if spare.is_none() {
-                // The husk's old object is freed and the new one allocated: the heap's size
-                // is unchanged, and the totals count both.
-                list.totals.freed(layout.size());
-            }
-            list.totals.allocated(layout.size());
-            obj
-        };
-        // Nothing is reported to the pacer: a spare, like a husk, stayed part of the heap
-        // (see `Local::unregister`).
-        Some(obj.0)
     })
     .flatten()
+}
+
+/// The body of [`reuse`], with the thread's kept blocks.
+#[inline(always)]
+fn reuse_kept(
+    local: &Local,
+    kept: &mut Kept,
+    class: usize,
+    layout: Layout,
+    init: impl FnOnce(NonNull<Header>, u32, Option<u64>),
+) -> Option<NonNull<Header>> {
+    let Kept { spares, husks } = kept;
+    let spare_kept = spares.holds(class);
+    if !spare_kept && !husks.holds(class) {
+        return None;
+    }
+    let obj = {
+        let mut list = local.list.lock();
+        let spare = if spare_kept {
+            // SAFETY: the lock is held, `drains` read under it; the block is handed out.
+            unsafe { spares.take(class, list.drains) }
+        } else {
+            None
+        };
+        let obj = match spare {
+            Some(obj) => obj,
+            // SAFETY: as for the spare.
+            None => unsafe { husks.take(class, list.drains) }?,
+        };
+        // A spare of this generation is in this list, undrained: no snapshot holds it and
+        // no handle to it exists. A husk was retired by this thread after `list.drains`
+        // drains (`unregister`), and no drain has come since: the sweep that would free it
+        // comes after the next drain, which waits for this lock; no handle to it exists
+        // and no other thread keeps it.
+        // SAFETY: so the block is live, not freed, and this thread's.
+        let h = unsafe { obj.0.as_ref() };
+        debug_assert!(spare.is_some() || h.mark.load(Ordering::Relaxed) == HUSK);
+        // The block's mark is read as `register` reads it (Relaxed: published with the
+        // block, as there). A spare keeps its list index in `internal`; a husk, in no
+        // list of this thread, gets zero (no index, no internal handles).
+        init(
+            obj.0,
+            state::load().epoch(),
+            spare.map_or(Some(0), |_| None),
+        );
+        if spare.is_none() {
+            // The husk's old object is freed and the new one allocated: the heap's size
+            // is unchanged, and the totals count both.
+            list.totals.freed(layout.size());
+        }
+        list.totals.allocated(layout.size());
+        obj
+    };
+    // Nothing is reported to the pacer: a spare, like a husk, stayed part of the heap
+    // (see `Local::unregister`).
+    Some(obj.0)
 }
 
 /// In sanitizer builds, marks the value bytes of `obj`, a retired block of size class
@@ -691,7 +712,8 @@ impl Local {
     pub(crate) unsafe fn keep_husk(&self, obj: ObjPtr, class: usize, drains: u64) -> bool {
         // SAFETY: a `RETIRING` block's value bytes are this thread's (every collector pass
         // skips or keeps it), and its value was dropped.
-        unsafe { self.kept.borrow_mut().husks.keep(obj, class, drains) }
+        // (`keep` runs no user code: the cell's access does not nest.)
+        unsafe { self.kept.with(|kept| kept.husks.keep(obj, class, drains)) }
     }
 
     /// Keeps `obj`, whose value was dropped, as a spare of this thread: it is marked
@@ -708,7 +730,11 @@ impl Local {
         // thread's (`RETIRING`: every sweep keeps it); after, a sweep whose drain came
         // meanwhile may free it. (Not kept if such a drain is already known.)
         // SAFETY: still `RETIRING`, its value dropped (the caller's promise).
-        unsafe { self.kept.borrow_mut().spares.keep(obj, class, generation) };
+        // (`keep` runs no user code: the cell's access does not nest.)
+        unsafe {
+            self.kept
+                .with(|kept| kept.spares.keep(obj, class, generation))
+        };
         // SAFETY: as above, the block is not freed before the store below, and not read after.
         let h = unsafe { obj.0.as_ref() };
         poison::spare(obj, class);

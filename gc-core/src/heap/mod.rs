@@ -7,6 +7,7 @@ pub(crate) mod list;
 pub(crate) mod reclaim;
 #[cfg(not(any(loom, gc_sanitize)))]
 pub(crate) mod span;
+mod thread_cell;
 
 use crate::trace::Trace;
 use header::{GcBox, Header, VTable};
