@@ -337,3 +337,86 @@ fn a_list_dropped_while_a_cycle_marks_is_dropped_by_its_thread_once_the_cycle_en
     // The retired blocks wait for the next sweep: leave the heap as the other tests expect it.
     collect();
 }
+
+/// A node too large for a size class (its block goes back to the system allocator).
+#[derive(Trace)]
+struct Large {
+    next: Option<Gc<Large>>,
+    #[gc(unsafe_no_trace)]
+    payload: [u64; 512],
+    #[gc(unsafe_no_trace)]
+    _token: DropToken,
+}
+
+/// A list of `n` large nodes, each payload filled with `tag` and its index.
+fn large_list(n: usize, tag: u64, drops: &DropCounter) -> Gc<Large> {
+    let mut head = None;
+    for i in 0..n as u64 {
+        head = Some(Gc::new(Large {
+            next: head,
+            payload: [tag << 32 | i; 512],
+            _token: drops.token(),
+        }));
+    }
+    head.expect("n > 0")
+}
+
+/// True if every payload of the list is intact.
+fn large_intact(head: &Gc<Large>, n: usize, tag: u64) -> bool {
+    let mut node = Some(head);
+    let mut i = n as u64;
+    while let Some(g) = node {
+        i -= 1;
+        if g.payload.iter().any(|&w| w != tag << 32 | i) {
+            return false;
+        }
+        node = g.next.as_ref();
+    }
+    i == 0
+}
+
+#[derive(Trace)]
+struct Unit;
+
+#[test]
+fn large_and_zero_sized_values_are_freed_at_once_and_leave_the_list_intact() {
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+    // Three lists allocated interleaved; freeing the middle one moves entries of the others
+    // in the thread's list (each large block is removed from it).
+    let (mut a, mut b, mut c) = (None, None, None);
+    for round in 0..3 {
+        a = Some(large_list(50, 1 + round * 3, &drops));
+        b = Some(large_list(50, 2 + round * 3, &drops));
+        c = Some(large_list(50, 3 + round * 3, &drops));
+    }
+    let weak = Gc::downgrade(b.as_ref().expect("built"));
+    let before = stats();
+    drop(b.take());
+    assert_eq!(
+        drops.dropped(),
+        6 * 50 + 50,
+        "earlier rounds and the dropped list"
+    );
+    assert!(
+        weak.upgrade().is_none(),
+        "the weak reference is cleared at once"
+    );
+    assert_eq!(stats().total_freed_objects - before.total_freed_objects, 50);
+    let (a, c) = (a.expect("built"), c.expect("built"));
+    assert!(large_intact(&a, 50, 7) && large_intact(&c, 50, 9));
+    // Zero-sized values have no room for a kept block's link: freed, never kept.
+    let before = stats();
+    let units: Vec<Gc<Unit>> = (0..1000).map(|_| Gc::new(Unit)).collect();
+    drop(units);
+    assert_eq!(
+        stats().total_freed_objects - before.total_freed_objects,
+        1000
+    );
+    // A cycle after all that finds the surviving lists intact and frees nothing of theirs.
+    collect();
+    assert!(large_intact(&a, 50, 7) && large_intact(&c, 50, 9));
+    drop((a, c));
+    assert_eq!(drops.dropped(), 9 * 50, "every value dropped once");
+    assert_eq!(stats().num_gc, before.num_gc + 1, "one cycle ran");
+}
