@@ -169,7 +169,7 @@ fn workload(key: &str) -> Workload {
     *WORKLOADS
         .iter()
         .find(|w| w.key == key)
-        .unwrap_or_else(|| panic!("unknown workload {key}"))
+        .unwrap_or_else(|| usage_exit(Some(&format!("unknown workload {key:?}"))))
 }
 
 /// The checksum every implementation must return, when known in advance.
@@ -306,6 +306,29 @@ struct Options {
     go: bool,
 }
 
+/// What `--help` and a bad option print.
+const USAGE: &str = "\
+usage: compare [--rounds N] [--rounds-heavy N] [--only w1,w2] [--impls a,b] [--timeout SECONDS]
+               [--quick] [--write | --no-write] [--no-go]
+       compare --one IMPL WORKLOAD
+workloads: bt18 bt21 graph list churn pause18 pause20 pause22
+implementations: gc-core Arc Rc Box gc dumpster-sync dumpster-unsync gc-arena bacon_rajan_cc
+(and Go, when a go toolchain is on PATH)";
+
+/// Ends the program with `problem` and the usage (exit status 2), or the usage alone for help.
+fn usage_exit(problem: Option<&str>) -> ! {
+    match problem {
+        Some(p) => {
+            eprintln!("compare: {p}\n{USAGE}");
+            std::process::exit(2)
+        }
+        None => {
+            println!("{USAGE}");
+            std::process::exit(0)
+        }
+    }
+}
+
 fn parse_options(args: &[String]) -> Options {
     let mut o = Options {
         rounds: 3,
@@ -318,30 +341,23 @@ fn parse_options(args: &[String]) -> Options {
         go: true,
     };
     let mut it = args.iter();
-    let list = |s: Option<&String>| -> Vec<String> {
-        s.expect("a comma-separated list")
-            .split(',')
-            .map(str::to_owned)
-            .collect()
+    let list = |s: Option<&String>, what: &str| -> Vec<String> {
+        let Some(s) = s else {
+            usage_exit(Some(&format!("{what} needs a comma-separated list")))
+        };
+        s.split(',').map(str::to_owned).collect()
+    };
+    let number = |s: Option<&String>, what: &str| -> u64 {
+        s.and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| usage_exit(Some(&format!("{what} needs a whole number"))))
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--rounds" => o.rounds = it.next().and_then(|x| x.parse().ok()).expect("--rounds N"),
-            "--rounds-heavy" => {
-                o.rounds_heavy = it
-                    .next()
-                    .and_then(|x| x.parse().ok())
-                    .expect("--rounds-heavy N")
-            }
-            "--only" => o.only = Some(list(it.next())),
-            "--impls" => o.impls = Some(list(it.next())),
-            "--timeout" => {
-                o.timeout = Duration::from_secs(
-                    it.next()
-                        .and_then(|x| x.parse().ok())
-                        .expect("--timeout SECONDS"),
-                )
-            }
+            "--rounds" => o.rounds = number(it.next(), "--rounds") as usize,
+            "--rounds-heavy" => o.rounds_heavy = number(it.next(), "--rounds-heavy") as usize,
+            "--only" => o.only = Some(list(it.next(), "--only")),
+            "--impls" => o.impls = Some(list(it.next(), "--impls")),
+            "--timeout" => o.timeout = Duration::from_secs(number(it.next(), "--timeout")),
             "--quick" => {
                 o.quick = true;
                 o.write = false;
@@ -350,7 +366,18 @@ fn parse_options(args: &[String]) -> Options {
             "--write" => o.write = true,
             "--no-write" => o.write = false,
             "--no-go" => o.go = false,
-            other => panic!("unknown option {other}"),
+            "--help" | "-h" => usage_exit(None),
+            other => usage_exit(Some(&format!("unknown option {other:?}"))),
+        }
+    }
+    for w in o.only.iter().flatten() {
+        if !WORKLOADS.iter().any(|k| k.key == w) {
+            usage_exit(Some(&format!("unknown workload {w:?}")));
+        }
+    }
+    for i in o.impls.iter().flatten() {
+        if Impl::from_name(i).is_none() && i != "Go" {
+            usage_exit(Some(&format!("unknown implementation {i:?}")));
         }
     }
     o
@@ -409,9 +436,12 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let sizes = if quick { &QUICK } else { &FULL };
     if args.first().map(String::as_str) == Some("--one") {
-        let imp = Impl::from_name(&args[1])
-            .unwrap_or_else(|| panic!("unknown implementation {}", args[1]));
-        child(imp, workload(&args[2]), sizes);
+        let (Some(imp), Some(w)) = (args.get(1), args.get(2)) else {
+            usage_exit(Some("--one needs an implementation and a workload"))
+        };
+        let imp = Impl::from_name(imp)
+            .unwrap_or_else(|| usage_exit(Some(&format!("unknown implementation {imp:?}"))));
+        child(imp, workload(w), sizes);
         return;
     }
     let opts = parse_options(&args);
