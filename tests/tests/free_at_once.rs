@@ -420,3 +420,50 @@ fn large_and_zero_sized_values_are_freed_at_once_and_leave_the_list_intact() {
     assert_eq!(drops.dropped(), 9 * 50, "every value dropped once");
     assert_eq!(stats().num_gc, before.num_gc + 1, "one cycle ran");
 }
+
+#[test]
+fn objects_dropped_while_a_cycle_marks_are_dropped_a_few_at_a_time_once_it_ends() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+    let objects: Vec<Gc<Node>> = (0..1000).map(|_| list(1, &drops)).collect();
+    let holder = Release(Gc::new(Holder {
+        entered: AtomicBool::new(false),
+        released: AtomicBool::new(false),
+    }));
+    let cycle = std::thread::spawn(collect);
+    while !holder.0.entered.load(SeqCst) {
+        std::thread::yield_now();
+    }
+    drop(objects);
+    assert_eq!(
+        drops.dropped(),
+        0,
+        "nothing is dropped while the cycle marks"
+    );
+    drop(holder);
+    cycle.join().unwrap();
+    // Each later drop of a last handle retires a bounded share of them, not all at once.
+    drop(Gc::new(0u64));
+    let first = drops.dropped();
+    assert!(
+        first > 0 && first < 1000,
+        "one drop retires some but not all of 1000 objects ({first})"
+    );
+    let mut later_drops = 0;
+    while drops.dropped() < 1000 && later_drops < 1000 {
+        drop(Gc::new(0u64));
+        later_drops += 1;
+    }
+    assert_eq!(
+        drops.dropped(),
+        1000,
+        "every object dropped once, without another cycle"
+    );
+    assert!(
+        later_drops <= 4,
+        "a few drops retire the rest ({later_drops})"
+    );
+    collect();
+    assert_eq!(drops.dropped(), 1000, "and nothing twice");
+}

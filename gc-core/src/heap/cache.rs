@@ -337,11 +337,13 @@ impl Local {
         self.after_marking_pending.get()
     }
 
-    /// The blocks kept by [`keep_until_marking_ends`](Self::keep_until_marking_ends) and the
+    /// Up to `most` of the blocks kept by
+    /// [`keep_until_marking_ends`](Self::keep_until_marking_ends) (the last kept first) and the
     /// epoch of their cycle, if that cycle is over (its phase is `Idle` and no other has
     /// started): they are this thread's to retire ([`unregister`](Self::unregister) with that
-    /// state). Blocks of a cycle not yet over stay; those of an earlier one are forgotten.
-    pub(crate) fn take_after_marking(&self) -> Option<(u32, Vec<ObjPtr>)> {
+    /// state); the others stay for the next call. Blocks of a cycle not yet over stay; those
+    /// of an earlier one are forgotten (the next cycle frees them).
+    pub(crate) fn take_after_marking(&self, most: usize) -> Option<(u32, Vec<ObjPtr>)> {
         if !self.after_marking_pending.get() {
             return None;
         }
@@ -350,9 +352,18 @@ impl Local {
         if now.epoch() == after.0 && now.phase() != Phase::Idle {
             return None;
         }
-        self.after_marking_pending.set(false);
-        let taken = std::mem::take(&mut *after);
-        (now == State::new(taken.0, Phase::Idle)).then_some(taken)
+        if now != State::new(after.0, Phase::Idle) {
+            self.after_marking_pending.set(false);
+            *after = (0, Vec::new());
+            return None;
+        }
+        let kept = after.1.len();
+        let taken = after.1.split_off(kept.saturating_sub(most));
+        if after.1.is_empty() {
+            self.after_marking_pending.set(false);
+            after.1 = Vec::new();
+        }
+        Some((after.0, taken))
     }
 
     /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.

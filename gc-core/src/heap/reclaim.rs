@@ -122,17 +122,25 @@ pub(crate) unsafe fn last_handle_dropped(
 /// list (a block kept while a cycle marked is in that cycle's snapshot by the time it ends).
 const IN_A_SNAPSHOT: u64 = 1 << 32;
 
-/// Retires the blocks this thread kept while a cycle marked (see
-/// [`Local::keep_until_marking_ends`]) if that cycle is over: each was marked by it before its
-/// last handle's decrement, so its sweep kept it, and [`Local::unregister`] checks under the
-/// list lock that the state is still that cycle's `Idle` (no later cycle has drained the list,
-/// hence none has swept), as for a drop between cycles.
+/// How many of the blocks a thread kept while a cycle marked it retires at one drop once the
+/// cycle is over: a thread that dropped a million objects while a cycle marked would
+/// otherwise drop them all at its next drop, a gap of milliseconds where `Arc` would have
+/// spread them over the drops that made them. (Each retired block's own drop, a whole tree
+/// for the root of one, is not cut short: that is the drop its owner asked for.)
+const RETIRE_AFTER_MARKING: usize = 256;
+
+/// Retires up to [`RETIRE_AFTER_MARKING`] of the blocks this thread kept while a cycle marked
+/// (see [`Local::keep_until_marking_ends`]) if that cycle is over: each was marked by it before
+/// its last handle's decrement, so its sweep kept it, and [`Local::unregister`] checks under
+/// the list lock that the state is still that cycle's `Idle` (no later cycle has drained the
+/// list, hence none has swept), as for a drop between cycles. The others wait for the
+/// thread's next drops (or, if a cycle starts first, for that cycle to free them).
 ///
 /// # Safety
 /// Each kept block's last handle was dropped by this thread, once; no loop is running on it.
 #[cold]
 unsafe fn retire_after_marking(local: &Local) {
-    let Some((epoch, blocks)) = local.take_after_marking() else {
+    let Some((epoch, blocks)) = local.take_after_marking(RETIRE_AFTER_MARKING) else {
         return;
     };
     let idle = State::new(epoch, Phase::Idle);
