@@ -296,31 +296,38 @@ impl Drop for Release {
     }
 }
 
-#[test]
-fn a_list_dropped_while_a_cycle_marks_is_dropped_by_its_thread_once_the_cycle_ends() {
+/// Runs `during` while a cycle is held in a marking pass (a value whose trace waits), then
+/// lets the cycle end and waits for it.
+fn while_a_cycle_marks(during: impl FnOnce()) {
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-    let _turn = one_at_a_time();
-    let drops = DropCounter::new();
-    let head = list(1000, &drops);
     let holder = Release(Gc::new(Holder {
         entered: AtomicBool::new(false),
         released: AtomicBool::new(false),
     }));
-    let before = stats();
     let cycle = std::thread::spawn(collect);
     while !holder.0.entered.load(SeqCst) {
         std::thread::yield_now();
     }
-    // The cycle is marking (its count or mark pass waits in the holder's trace): the marker
-    // may be tracing the list, so nothing of it is dropped now.
-    drop(head);
-    assert_eq!(
-        drops.dropped(),
-        0,
-        "nothing is dropped while the cycle marks"
-    );
+    during();
     drop(holder);
     cycle.join().unwrap();
+}
+
+#[test]
+fn a_list_dropped_while_a_cycle_marks_is_dropped_by_its_thread_once_the_cycle_ends() {
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+    let head = list(1000, &drops);
+    let before = stats();
+    while_a_cycle_marks(|| {
+        // The marker may be tracing the list: nothing of it is dropped now.
+        drop(head);
+        assert_eq!(
+            drops.dropped(),
+            0,
+            "nothing is dropped while the cycle marks"
+        );
+    });
     assert_eq!(
         drops.dropped(),
         0,
@@ -423,26 +430,17 @@ fn large_and_zero_sized_values_are_freed_at_once_and_leave_the_list_intact() {
 
 #[test]
 fn objects_dropped_while_a_cycle_marks_are_dropped_a_few_at_a_time_once_it_ends() {
-    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
     let _turn = one_at_a_time();
     let drops = DropCounter::new();
     let objects: Vec<Gc<Node>> = (0..1000).map(|_| list(1, &drops)).collect();
-    let holder = Release(Gc::new(Holder {
-        entered: AtomicBool::new(false),
-        released: AtomicBool::new(false),
-    }));
-    let cycle = std::thread::spawn(collect);
-    while !holder.0.entered.load(SeqCst) {
-        std::thread::yield_now();
-    }
-    drop(objects);
-    assert_eq!(
-        drops.dropped(),
-        0,
-        "nothing is dropped while the cycle marks"
-    );
-    drop(holder);
-    cycle.join().unwrap();
+    while_a_cycle_marks(|| {
+        drop(objects);
+        assert_eq!(
+            drops.dropped(),
+            0,
+            "nothing is dropped while the cycle marks"
+        );
+    });
     // Each later drop of a last handle retires a bounded share of them, not all at once.
     drop(Gc::new(0u64));
     let first = drops.dropped();
