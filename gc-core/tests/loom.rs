@@ -53,6 +53,15 @@ fn holder(l: Option<Gc<Leaf>>) -> Gc<Holder> {
     })
 }
 
+/// Puts `value`'s blocks in a cycle's snapshot (a cycle completes first), then drops it while
+/// another cycle, started on another thread, may be in any phase, and waits for that cycle.
+fn dropped_while_a_cycle_runs<T>(value: T) {
+    collect();
+    let t = thread::spawn(collect);
+    drop(value);
+    t.join().unwrap();
+}
+
 /// Runs two more cycles (a block retired or left over is freed by then) and checks that
 /// `expected` values were dropped, each exactly once.
 fn assert_dropped_once_after_cycles(drops: &AtomicUsize, expected: usize) {
@@ -285,11 +294,7 @@ fn last_handle_to_a_taken_block_dropped_while_a_cycle_runs() {
 fn last_handle_dropped_by_an_allocating_thread_while_a_cycle_runs() {
     loom::model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let h = holder(Some(leaf(1, &drops)));
-        collect();
-        let t = thread::spawn(collect);
-        drop(h);
-        t.join().unwrap();
+        dropped_while_a_cycle_runs(holder(Some(leaf(1, &drops))));
         assert_dropped_once_after_cycles(&drops, 1);
     });
 }
@@ -422,11 +427,7 @@ unsafe impl Trace for Outer {
 fn blocks_dropped_while_marking_are_retired_when_the_cycle_ends() {
     loom::model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let tree = holder(Some(leaf(1, &drops)));
-        collect();
-        let t = thread::spawn(collect);
-        drop(tree);
-        t.join().unwrap();
+        dropped_while_a_cycle_runs(holder(Some(leaf(1, &drops))));
         // A drop after the cycle: retires what this thread kept while it marked.
         drop(leaf(2, &drops));
         let other = leaf(3, &drops);
