@@ -52,3 +52,26 @@ impl Drop for Busy<'_> {
         self.0.set(false);
     }
 }
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::ThreadCell;
+
+    #[test]
+    fn accesses_that_do_not_nest_see_each_others_writes() {
+        let cell: ThreadCell<Vec<u32>> = ThreadCell::default();
+        // SAFETY: neither access reaches the cell again.
+        unsafe { cell.with(|v| v.push(7)) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { cell.with(|v| v.pop()) }, Some(7));
+    }
+
+    #[test]
+    #[should_panic(expected = "nested access to a thread's allocation state")]
+    fn a_nested_access_panics_in_debug_builds() {
+        let cell: ThreadCell<u32> = ThreadCell::default();
+        // SAFETY: the contract is broken on purpose (the inner access nests), and the debug
+        // check panics before a second reference to the value is made.
+        unsafe { cell.with(|_| cell.with(|_| ())) };
+    }
+}
