@@ -93,8 +93,9 @@ impl Frees {
     /// Queues `obj`, taken as `taken`.
     #[inline]
     pub(crate) fn push(&self, obj: ObjPtr, taken: Taken) {
-        // SAFETY: a push runs no user code (growing the vector calls the global allocator,
-        // which never reaches the heap: it would recurse into itself).
+        // SAFETY: a push runs no code of this heap: growing the vector calls only the global
+        // allocator (one that made or dropped `Gc` handles would already recurse through
+        // `Gc::new`'s own block allocation, so it cannot be used with this heap).
         unsafe { self.pending.with(|p| p.push((obj, taken.pack()))) };
     }
 
@@ -451,13 +452,12 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 }
 
 /// Allocates a block for `layout` from the blocks the calling thread keeps for its size
-/// class ([`kept_class`]): a spare (see [`Local::keep_spare`]), else a husk (see [`Local::keep_husk`]), either
-/// only if the thread's list was not drained since it was kept. `init` writes the whole block
-/// (header and value) with the mark [`register`] would give it and, for a husk, the
-/// `internal` word to write (a spare keeps its list index there), all under one hold of the
-/// list's lock: a drain, which would
-/// put a spare in a snapshot and comes before the sweep that frees a husk, waits for it.
-/// The block stays in the list that holds it, as the object it now is. Returns the block, or
+/// class ([`kept_class`]): a spare (see [`Local::keep_spare`]), else a husk (see
+/// [`Local::keep_husk`]), either only if the thread's list was not drained since it was kept.
+/// `init` writes the whole block (header and value) with the mark [`register`] would give it
+/// and, for a husk, the `internal` word to write (a spare keeps its list index there), all
+/// under one hold of the list's lock: a drain, which would put a spare in a snapshot and comes
+/// before the sweep that frees a husk, waits for it. The block stays in the list that holds it, as the object it now is. Returns the block, or
 /// `None` without calling `init` (and without taking the lock if no block of the class is
 /// kept).
 ///

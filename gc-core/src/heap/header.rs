@@ -102,9 +102,7 @@ impl<T> GcBox<T> {
             value,
         }
     }
-}
 
-impl<T> GcBox<T> {
     /// Writes a kept block handed out again for `value`: as [`fresh`](Self::fresh) would,
     /// but with its mark and (if `internal` is `Some`) its `internal` word final, and without
     /// writing `internal` otherwise (a spare's list index stays where it is).
