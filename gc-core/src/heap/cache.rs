@@ -94,8 +94,8 @@ impl Frees {
     #[inline]
     pub(crate) fn push(&self, obj: ObjPtr, taken: Taken) {
         // SAFETY: a push runs no code of this heap: growing the vector calls only the global
-        // allocator (one that made or dropped `Gc` handles would already recurse through
-        // `Gc::new`'s own block allocation, so it cannot be used with this heap).
+        // allocator, which must not make or drop `Gc` handles (README: the heap takes its own
+        // blocks from it, and would be entered again from inside them).
         unsafe { self.pending.with(|p| p.push((obj, taken.pack()))) };
     }
 
