@@ -15,8 +15,10 @@ global! {
 /// Nothing to start.
 pub(crate) fn ensure_started() {}
 
-/// Automatic cycles are off under loom.
-pub(crate) fn request_cycle(_forced: bool) {}
+/// Automatic cycles are off under loom (a request counts as made).
+pub(crate) fn request_cycle(_forced: bool) -> bool {
+    true
+}
 
 /// Nothing runs in the background, so there is nothing to wait for.
 pub(crate) fn wait_for_cycle_end(_limit: Option<Duration>) {}

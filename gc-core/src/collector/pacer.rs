@@ -262,9 +262,10 @@ pub(crate) fn note_retired(bytes: u64) {
         return;
     }
     let retired = RETIRED.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    if garbage_due(retired, heap_live(), goal()) {
+    // Counted again from zero once a cycle is asked for (a request dropped because the
+    // collector's lock was busy is repeated at the next retirement).
+    if garbage_due(retired, heap_live(), goal()) && request_cycle(false) {
         RETIRED.store(0, Ordering::Relaxed);
-        request_cycle(false);
     }
 }
 
