@@ -28,9 +28,9 @@ pub struct GcStats {
     /// Heap blocks not yet freed.
     pub heap_objects: u64,
     /// Bytes of memory the heap holds in spans for small blocks, carved into blocks in use or
-    /// free (like Go's `HeapSys` for small objects). A span goes back to the system allocator
-    /// when a sweep finds all its blocks free past what the pool keeps. Zero in sanitizer
-    /// builds, where every block comes from the system allocator.
+    /// free (like Go's `HeapSys` for small objects). A span's pages go back to the operating
+    /// system when a sweep finds all its blocks free past what the pool keeps. Zero in
+    /// sanitizer builds, where every block comes from the system allocator.
     pub heap_span_bytes: u64,
     /// Bytes ever allocated on the heap.
     pub total_alloc_bytes: u64,
