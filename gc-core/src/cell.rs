@@ -30,9 +30,13 @@ use std::ops::{Deref, DerefMut};
 pub struct GcCell<T: ?Sized> {
     lock: CellLock,
     /// Token of the thread holding the exclusive borrow, or 0. Written by that thread while it
-    /// holds the lock (set after taking it, reset before releasing it). `SeqCst`: the marker
-    /// reads it around the park handshake (see `park::read_if_parked`) and must not see a
-    /// token its holder reset before parking.
+    /// holds the lock (set after taking it, reset before releasing it). The marker reads it
+    /// around the park handshake (see `park::read_if_parked`) and must not see a token its
+    /// holder reset before parking: `Release` stores and `Acquire` loads suffice, because the
+    /// holder's `SeqCst` store of `parked` (a release) comes after its reset, and the marker's
+    /// `SeqCst` load of `parked` (an acquire) that sees it comes before its second load here,
+    /// so that load sees the reset or a later token. (A `SeqCst` store is a locked exchange
+    /// on x86, two per `borrow_mut`; loom models these orderings as `AcqRel` anyway.)
     writer: AtomicU64,
     /// The marking phase (see `collector::state::roots_found`) in which an exclusive borrow
     /// last shaded the cell's contents after the phase's roots were found, or 0. Read and
@@ -158,7 +162,8 @@ impl<T: ?Sized> GcCell<T> {
         if let Ok(r) = self.try_borrow() {
             return r;
         }
-        if self.writer.load(Ordering::SeqCst) == token() {
+        // Acquire: see `writer` (this thread's own token, if it holds the borrow).
+        if self.writer.load(Ordering::Acquire) == token() {
             panic!(
                 "GcCell already mutably borrowed on this thread: drop the GcRefMut before calling \
                  borrow() (waiting would deadlock)"
@@ -219,7 +224,8 @@ impl<T: ?Sized> GcCell<T> {
         }
         let me = token();
         let addr = self as *const Self as *const () as usize;
-        if self.writer.load(Ordering::SeqCst) == me {
+        // Acquire: see `writer` (this thread's own token, if it holds the borrow).
+        if self.writer.load(Ordering::Acquire) == me {
             panic!(
                 "GcCell already mutably borrowed on this thread: drop the first GcRefMut before \
                  calling borrow_mut() again (waiting would deadlock)"
@@ -264,7 +270,8 @@ impl<T: ?Sized> GcCell<T> {
     where
         T: Trace,
     {
-        self.writer.store(me, Ordering::SeqCst);
+        // Release: see `writer`.
+        self.writer.store(me, Ordering::Release);
         let guard = GcRefMut {
             cell: self,
             _not_send: PhantomData,
@@ -343,7 +350,8 @@ impl<T: ?Sized> DerefMut for GcRefMut<'_, T> {
 
 impl<T: ?Sized> Drop for GcRefMut<'_, T> {
     fn drop(&mut self) {
-        self.cell.writer.store(0, Ordering::SeqCst);
+        // Release: see `writer` (ordered before the `parked` store of a later park).
+        self.cell.writer.store(0, Ordering::Release);
         // SAFETY: this guard holds the exclusive lock, released once.
         unsafe { self.cell.lock.unlock_exclusive() };
     }
@@ -385,10 +393,11 @@ unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
             if !tracer.must_see_cells() {
                 return;
             }
-            let holder = self.writer.load(Ordering::SeqCst);
+            // Acquire: see `writer`.
+            let holder = self.writer.load(Ordering::Acquire);
             let read = park::read_if_parked(
                 holder,
-                || self.writer.load(Ordering::SeqCst) == holder,
+                || self.writer.load(Ordering::Acquire) == holder,
                 || {
                     // SAFETY: the holder is parked inside the library and cannot touch the
                     // value until `read_if_parked` returns.
