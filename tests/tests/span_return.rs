@@ -28,7 +28,6 @@ fn a_collected_spike_gives_its_spans_back() {
     collect();
     let after = stats().heap_span_bytes;
     let rss_after = resident_bytes();
-
     assert!(
         peak > before + (64 << 20),
         "the spike was carved from spans: {before} -> {peak}"
