@@ -152,10 +152,11 @@ mod recycling {
     struct Central {
         /// Full batches of free blocks.
         full: Vec<Vec<Block>>,
-        /// Empty batch vectors, handed back by allocating threads for the sweeper to refill:
-        /// a vector is never freed by a thread other than the one that allocated it, which
-        /// would take that thread's allocator arena lock (and, if that thread is preempted
-        /// while holding it, stall for milliseconds).
+        /// Empty batch vectors, handed back by allocating threads for the sweeper to refill,
+        /// so that a vector is rarely freed by a thread other than the one that allocated it:
+        /// that takes the allocating thread's allocator arena lock (and, if that thread is
+        /// preempted while holding it, stalls for milliseconds). Past [`MAX_SPARE`] a thread
+        /// that empties a vector still frees it (ARCHITECTURE.md section 9).
         spare: Vec<Vec<Block>>,
     }
 
