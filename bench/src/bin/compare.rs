@@ -306,24 +306,30 @@ struct Options {
     go: bool,
 }
 
-/// What `--help` and a bad option print.
-const USAGE: &str = "\
-usage: compare [--rounds N] [--rounds-heavy N] [--only w1,w2] [--impls a,b] [--timeout SECONDS]
-               [--quick] [--write | --no-write] [--no-go]
-       compare --one IMPL WORKLOAD
-workloads: bt18 bt21 graph list churn pause18 pause20 pause22
-implementations: gc-core Arc Rc Box gc dumpster-sync dumpster-unsync gc-arena bacon_rajan_cc
-(and Go, when a go toolchain is on PATH)";
+/// What `--help` and a bad option print: the options, and the workloads and implementations
+/// there are.
+fn usage() -> String {
+    let workloads: Vec<&str> = WORKLOADS.iter().map(|w| w.key).collect();
+    let impls: Vec<&str> = Impl::ALL.iter().map(|i| i.name()).collect();
+    format!(
+        "usage: compare [--rounds N] [--rounds-heavy N] [--only w1,w2] [--impls a,b] \
+         [--timeout SECONDS]\n               [--quick] [--write | --no-write] [--no-go]\n       \
+         compare --one IMPL WORKLOAD\nworkloads: {}\nimplementations: {}\n(and Go, when a go \
+         toolchain is on PATH)",
+        workloads.join(" "),
+        impls.join(" ")
+    )
+}
 
 /// Ends the program with `problem` and the usage (exit status 2), or the usage alone for help.
 fn usage_exit(problem: Option<&str>) -> ! {
     match problem {
         Some(p) => {
-            eprintln!("compare: {p}\n{USAGE}");
+            eprintln!("compare: {p}\n{}", usage());
             std::process::exit(2)
         }
         None => {
-            println!("{USAGE}");
+            println!("{}", usage());
             std::process::exit(0)
         }
     }

@@ -457,9 +457,9 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
 /// `init` writes the whole block (header and value) with the mark [`register`] would give it
 /// and, for a husk, the `internal` word to write (a spare keeps its list index there), all
 /// under one hold of the list's lock: a drain, which would put a spare in a snapshot and comes
-/// before the sweep that frees a husk, waits for it. The block stays in the list that holds it, as the object it now is. Returns the block, or
-/// `None` without calling `init` (and without taking the lock if no block of the class is
-/// kept).
+/// before the sweep that frees a husk, waits for it. The block stays in the list that holds
+/// it, as the object it now is. Returns the block, or `None` without calling `init` (and
+/// without taking the lock if no block of the class is kept).
 ///
 /// A husk's mark is right whichever state is read: if a cycle has published `Mark` but not
 /// yet drained this list, the block is in that cycle's snapshot and its root phase, which
