@@ -158,8 +158,11 @@ impl<T: 'static> Drop for Gc<T> {
             barrier::shade(self.header_ptr());
         } else if h.mark.load(Ordering::Acquire) == DEAD {
             // Only the sweeper drops handles to dead objects (a dead object's value holding an
-            // edge to another dead object); the target is freed with no count to give back.
+            // edge to another dead object); the sweep frees the target once its count is zero.
             // Acquire pairs with nothing cross-thread today: the sweeper set DEAD itself.
+            // SAFETY: the target is dead and this handle to it is not yet dropped, so the
+            // sweep has not freed it.
+            unsafe { crate::collector::sweep::dead_handle_dropped(self.header_ptr()) };
             return;
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).

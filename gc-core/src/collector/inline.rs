@@ -21,7 +21,7 @@ pub(crate) fn request_cycle(_forced: bool) -> bool {
 }
 
 /// Nothing runs in the background, so there is nothing to wait for.
-pub(crate) fn wait_for_cycle_end(_limit: Option<Duration>) {}
+pub(crate) fn wait_for_cycle_end(_limit: Option<Duration>, _enough: fn() -> bool) {}
 
 /// Runs one full cycle on the calling thread. The thread counts as parked throughout (it runs
 /// no user code of its own meanwhile), as a thread blocked in the threaded collector's

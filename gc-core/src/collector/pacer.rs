@@ -241,7 +241,9 @@ pub(crate) fn note_alloc(bytes: usize) {
         }
         let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
         if limit != Some(std::time::Duration::ZERO) {
-            wait_for_cycle_end(limit);
+            // The sweep reports what it frees as it goes: once the heap is back under its
+            // goal, nothing more is owed.
+            wait_for_cycle_end(limit, || heap_live() < self::goal());
         }
         ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
@@ -307,6 +309,11 @@ pub(crate) fn note_free(bytes: usize) {
     if bytes > 0 {
         FREED.fetch_add(bytes as u64, Ordering::Relaxed);
     }
+}
+
+/// Reports `bytes` freed by the running sweep (it reports the rest when the cycle ends).
+pub(crate) fn note_swept(bytes: u64) {
+    FREED.fetch_add(bytes, Ordering::Relaxed);
 }
 
 /// Called by the collector when a cycle has swept.

@@ -91,15 +91,16 @@ pub(crate) fn request_cycle(forced: bool) -> bool {
     true
 }
 
-/// Waits until the cycle running or requested now (if any) has finished, or until `limit` has
-/// passed. No-op on the collector thread.
+/// Waits until the cycle running or requested now (if any) has finished, until `limit` has
+/// passed, or (checked while waiting) until `enough` returns true. No-op on the collector
+/// thread.
 ///
 /// In low-latency mode a wait with a limit spins instead of sleeping: a thread that sleeps
 /// gives up its CPU, and waking it again can take milliseconds on a busy (or virtual) machine,
 /// far longer than the limit. Spinners leave one CPU to the collector: past that, a waiter
 /// sleeps. A wait without a limit boosts a starved collector
 /// (see [`wait_for`]).
-pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
+pub(crate) fn wait_for_cycle_end(limit: Option<Duration>, enough: fn() -> bool) {
     if on_collector_thread() {
         return;
     }
@@ -111,7 +112,10 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
             // the lock, which the collector may hold while preempted).
             // Acquire: pairs with the collector's Release store of `COMPLETED`.
             let target = COMPLETED.load(Ordering::Acquire) + 1;
-            while COMPLETED.load(Ordering::Acquire) < target && Instant::now() < deadline {
+            while COMPLETED.load(Ordering::Acquire) < target
+                && Instant::now() < deadline
+                && !enough()
+            {
                 std::thread::yield_now();
             }
             return;
@@ -122,7 +126,7 @@ pub(crate) fn wait_for_cycle_end(limit: Option<Duration>) {
     match limit {
         Some(limit) => {
             let deadline = Instant::now() + limit;
-            while c.completed < running {
+            while c.completed < running && !enough() {
                 if PROGRESS.wait_until(&mut c, deadline).timed_out() {
                     return;
                 }
