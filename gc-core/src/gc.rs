@@ -1,7 +1,7 @@
 //! `Gc<T>`: a shared handle to a value on the collected heap.
 
 use crate::barrier;
-use crate::heap::header::{GcBox, Header, DEAD};
+use crate::heap::header::{GcBox, Header};
 use crate::heap::{self};
 use crate::primitive::Ordering;
 use crate::trace::{Trace, Tracer};
@@ -156,10 +156,9 @@ impl<T: 'static> Drop for Gc<T> {
             // The deletion barrier: this handle may be the last path to its target that the
             // marker has not seen.
             barrier::shade(self.header_ptr());
-        } else if h.mark.load(Ordering::Acquire) == DEAD {
-            // Only the sweeper drops handles to dead objects (a dead object's value holding an
-            // edge to another dead object); the sweep frees the target once its count is zero.
-            // Acquire pairs with nothing cross-thread today: the sweeper set DEAD itself.
+        } else if crate::collector::sweep::is_dead_target(h, state) {
+            // A dead object's value holding an edge to another dead object, dropped by the
+            // sweep, which frees the target once its count is zero.
             // SAFETY: the target is dead and this handle to it is not yet dropped, so the
             // sweep has not freed it.
             unsafe { crate::collector::sweep::dead_handle_dropped(self.header_ptr()) };

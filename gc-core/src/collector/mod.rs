@@ -171,7 +171,7 @@ fn run_cycle(snapshot: &mut ObjList, grey: &mut Vec<NonNull<Header>>, forced: bo
     let stacks = gc_stack::total_stack_bytes() as u64;
     pacer::cycle_done(
         swept.marked_bytes,
-        (swept.freed_bytes + swept.spare_bytes).saturating_sub(swept.reported_bytes),
+        swept.freed_bytes + swept.spare_bytes,
         stacks,
     );
     let report = CycleReport {

@@ -42,6 +42,12 @@ impl State {
     pub(crate) fn is_marking(self) -> bool {
         self.0 & 0xff == Phase::Mark as u64
     }
+
+    /// True while the cycle sweeps.
+    #[inline]
+    pub(crate) fn is_sweeping(self) -> bool {
+        self.0 & 0xff == Phase::Sweep as u64
+    }
 }
 
 /// The epoch the next cycle uses: never 0 (the untagged internal count) nor a retired mark

@@ -1,14 +1,18 @@
-//! The sweep half of a cycle: clear weak refs of dead objects, drop their values, free them.
+//! The sweep half of a cycle: one pass over the snapshot that keeps the marked objects and,
+//! for each dead one, clears its weak slot, drops its value and frees its block as soon as
+//! no other dead value refers to it.
 
 use crate::cleanup::{self, Cleanup};
+use crate::collector::state::State;
 use crate::heap::header::{Header, DEAD, HUSK, RETIRING, SPARE};
 use crate::heap::{self, list::ObjList};
 use crate::primitive::{local, Ordering};
 use crate::weak;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 
-/// What one sweep did.
+/// What one sweep did. The freed bytes and objects are what it has not yet reported to the
+/// pacer and the statistics (it reports them in batches as it frees).
 #[derive(Default)]
 pub(crate) struct Swept {
     pub(crate) marked_bytes: u64,
@@ -20,17 +24,29 @@ pub(crate) struct Swept {
     pub(crate) cleanups: Vec<Cleanup>,
     /// Drops that panicked (reported, then the sweep went on).
     pub(crate) drop_panics: u64,
-    /// Bytes of `freed_bytes` and `spare_bytes` already reported to the pacer during the sweep.
-    pub(crate) reported_bytes: u64,
 }
 
-/// `Header::internal` of a dead object whose value this sweep has dropped: [`DEAD`] in the
-/// high half (an epoch never is, so a count phase's tag never reads as this), the object's
-/// index in the dead list in the low half.
+/// `Header::internal` of a dead object whose value this sweep has dropped but whose block
+/// still has handles (in dead values not yet dropped): [`DEAD`] in the high half (an epoch
+/// never is, so a count phase's tag never reads as this), its index in the sweep's list of
+/// such blocks in the low half.
 const VALUE_DROPPED: u64 = (DEAD as u64) << 32;
 
-/// Freed bytes are reported to the pacer in batches of this size while the sweep goes on.
+/// Freed bytes are reported to the pacer and the statistics in batches of this size while
+/// the sweep goes on.
 const REPORT_BATCH: u64 = 256 << 10;
+
+// True on the thread running a sweep, while it runs: the only thread that drops handles to
+// dead objects (see [`is_dead_target`]). Read by every handle drop while a cycle sweeps, so
+// without lazy initialisation where it can be.
+#[cfg(not(loom))]
+std::thread_local! {
+    static SWEEPING: Cell<bool> = const { Cell::new(false) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static SWEEPING: Cell<bool> = Cell::new(false);
+}
 
 local! {
     /// Dead objects whose value this thread's sweep has dropped and whose last handle a later
@@ -39,10 +55,24 @@ local! {
     static FREEABLE: RefCell<Vec<NonNull<Header>>> = RefCell::new(Vec::new());
 }
 
-/// Called by `Gc::drop` for a handle to a [`DEAD`] object: only the sweeper drops those (a
-/// dead value holding an edge to another dead object), while it drops dead values. Gives the
-/// handle's count back; if it was the last and the target's own value is already dropped,
-/// the target is queued to be freed.
+/// True if a handle to `h` being dropped in `state` is one inside a dead value, dropped by
+/// the sweep: the state is its cycle's sweep, the thread is the sweeping one, and the target
+/// was not marked. No other thread holds a handle to an unmarked object once marking has
+/// ended (everything reachable was marked, and blocks allocated since carry the epoch), and
+/// the sweeping thread's own state is never stale.
+#[inline]
+pub(crate) fn is_dead_target(h: &Header, state: State) -> bool {
+    state.is_sweeping()
+        && SWEEPING.with(Cell::get)
+        // Relaxed: the sweeping thread read the marks of this cycle after marking ended (the
+        // phase change under the gate orders them before); a dead object's mark no longer
+        // changes.
+        && h.mark.load(Ordering::Relaxed) != state.epoch()
+}
+
+/// Called by `Gc::drop` for a handle found by [`is_dead_target`]: gives the handle's count
+/// back; if it was the last and the target's own value is already dropped, the target is
+/// queued to be freed.
 ///
 /// # Safety
 /// `h` heads a block this thread's sweep found dead and has not freed (the handle being
@@ -60,25 +90,41 @@ pub(crate) unsafe fn dead_handle_dropped(h: NonNull<Header>) {
     }
 }
 
+/// Marks the calling thread as the sweeping one while it lives.
+struct SweepingThread;
+
+impl SweepingThread {
+    fn enter() -> SweepingThread {
+        SWEEPING.with(|s| s.set(true));
+        SweepingThread
+    }
+}
+
+impl Drop for SweepingThread {
+    fn drop(&mut self) {
+        SWEEPING.with(|s| s.set(false));
+    }
+}
+
 /// Frees dead blocks while the sweep goes on, and counts them.
 struct Freeing<'a> {
     out: &'a mut Swept,
     recycler: heap::blocks::Recycler,
-    /// One bit per dead-list entry: freed already.
+    /// Dead blocks whose value is dropped but that still had handles when it was.
+    waiting: Vec<NonNull<Header>>,
+    /// One bit per entry of `waiting`: freed since.
     freed: Vec<u64>,
-    /// Bytes freed and not yet reported to the pacer.
-    unreported: u64,
-    /// Entries freed.
-    count: usize,
+    /// Entries of `waiting` freed since.
+    freed_waiting: usize,
 }
 
 impl Freeing<'_> {
-    /// Frees dead-list entry `index`, headed by `h`, and counts it.
+    /// Frees the dead block headed by `h`, and counts it.
     ///
     /// # Safety
-    /// `h` is that entry; its value was dropped (by the sweep or by the mutator that retired
-    /// or freed it) and no handle to it is left.
-    unsafe fn free(&mut self, h: NonNull<Header>, index: usize) {
+    /// `h` heads a block of the snapshot being swept, not freed yet; its value was dropped
+    /// (by the sweep, or by the mutator that retired or freed it) and no handle to it is left.
+    unsafe fn free(&mut self, h: NonNull<Header>) {
         // SAFETY: the caller's promise: not freed yet.
         let hr = unsafe { h.as_ref() };
         let size = hr.vtable.layout.size() as u64;
@@ -88,36 +134,93 @@ impl Freeing<'_> {
             self.out.freed_bytes += size;
             self.out.freed_objects += 1;
         }
-        self.freed[index / 64] |= 1 << (index % 64);
-        self.count += 1;
         // SAFETY: the caller's promise: the value is dropped and nothing refers to the block.
         unsafe { heap::free(h, &mut self.recycler) };
-        self.unreported += size;
-        if self.unreported >= REPORT_BATCH {
-            crate::collector::pacer::note_swept(self.unreported);
-            self.out.reported_bytes += self.unreported;
-            self.unreported = 0;
+        if self.out.freed_bytes + self.out.spare_bytes >= REPORT_BATCH {
+            self.report();
         }
     }
 
-    fn is_freed(&self, index: usize) -> bool {
-        self.freed[index / 64] & (1 << (index % 64)) != 0
+    /// Tells the pacer and the statistics what was freed since the last report.
+    fn report(&mut self) {
+        let out = &mut *self.out;
+        crate::collector::pacer::note_swept(out.freed_bytes + out.spare_bytes);
+        let mut rec = crate::stats::record();
+        rec.freed_bytes += std::mem::take(&mut out.freed_bytes);
+        rec.freed_objects += std::mem::take(&mut out.freed_objects);
+        out.spare_bytes = 0;
+    }
+
+    /// The dead object headed by `h` has had its value dropped: frees it if no handle to it
+    /// is left, else records it as waiting for its last one.
+    ///
+    /// # Safety
+    /// As [`free`](Self::free), except that handles to it may be left (in dead values).
+    unsafe fn value_dropped(&mut self, h: NonNull<Header>) {
+        // SAFETY: the caller's promise.
+        let hr = unsafe { h.as_ref() };
+        // Relaxed: as in `dead_handle_dropped`.
+        if hr.strong.load(Ordering::Relaxed) == 0 {
+            // SAFETY: no handle is left.
+            unsafe { self.free(h) };
+            return;
+        }
+        // An index past 32 bits is not recorded: such a block waits for the end of the sweep.
+        if let Ok(index) = u32::try_from(self.waiting.len()) {
+            // Relaxed: read by this thread only (`dead_handle_dropped`).
+            hr.internal
+                .store(VALUE_DROPPED | u64::from(index), Ordering::Relaxed);
+        }
+        if self.waiting.len().is_multiple_of(64) {
+            self.freed.push(0);
+        }
+        self.waiting.push(h);
+    }
+
+    /// Frees the blocks whose last handle a dead value's drop just gave up.
+    fn free_released(&mut self) {
+        FREEABLE.with(|f| {
+            // Freeing runs no user code, so nothing is queued meanwhile.
+            for h in f.borrow_mut().drain(..) {
+                // SAFETY: queued by `dead_handle_dropped`: a waiting block of this sweep whose
+                // last handle just went, queued once (its count reached zero once), so its
+                // `internal` holds its index in `waiting`.
+                let index = unsafe { h.as_ref() }.internal.load(Ordering::Relaxed) as u32 as usize;
+                self.freed[index / 64] |= 1 << (index % 64);
+                self.freed_waiting += 1;
+                // SAFETY: as said.
+                unsafe { self.free(h) };
+            }
+        });
+    }
+
+    /// Frees the waiting blocks no handle's drop freed: their handles were leaked (with
+    /// `mem::forget` inside a dead value, or by a value whose drop panicked). Every dead
+    /// value has been dropped, so no handle to them is dropped any more.
+    fn free_leftovers(&mut self) {
+        if self.freed_waiting == self.waiting.len() {
+            return;
+        }
+        for (index, h) in std::mem::take(&mut self.waiting).into_iter().enumerate() {
+            if self.freed[index / 64] & (1 << (index % 64)) == 0 {
+                // SAFETY: as said: every dead value is dropped, and this block was not freed.
+                unsafe { self.free(h) };
+            }
+        }
     }
 }
 
 /// Sweeps `snapshot` after marking cycle `epoch` has ended, leaving in it the objects that
 /// were marked (to be swept again next cycle).
 ///
-/// Two passes, in this order for soundness: (1) while the snapshot is split into live and
-/// dead, every dead object's weak slot is cleared and its mark set to `DEAD`; (2) every dead
-/// value is dropped, and a handle dropped in the process checks its target's mark, giving its
-/// count back only to live targets or, for a dead target, through [`dead_handle_dropped`]. A
-/// dead block is freed as soon as its value is dropped and its count is zero (every handle to
-/// a dead object lives in a dead value, so the count says how many dead values still refer to
-/// it): a handle inside a dead value never reads freed memory, and the blocks go back to the
-/// allocating threads while the sweep goes on, the pacer told in batches. What is left when
-/// every value is dropped (blocks whose handles were leaked, or held by a value whose drop
-/// panicked) is freed last.
+/// One pass: a marked object is kept; for a dead one, its weak slot is cleared, its cleanups
+/// are taken and its value is dropped. A handle dropped in the process gives its count back
+/// as usual if its target is live, or through [`dead_handle_dropped`] if it is dead (see
+/// [`is_dead_target`]). A dead block is freed as soon as its value is dropped and its count is
+/// zero: every handle to a dead object lives in a dead value, so the count says how many dead
+/// values not yet dropped still refer to it. A handle inside a dead value never reads freed
+/// memory, and the blocks go back to the allocating threads while the sweep goes on, the
+/// pacer told in batches. Blocks whose handles were leaked are freed at the end.
 ///
 /// Retired blocks (see `heap::reclaim`) are no handle's target: a [`HUSK`] (value dropped by
 /// a mutator) is only freed; a block still [`RETIRING`] (its value being dropped) is kept for
@@ -125,63 +228,47 @@ impl Freeing<'_> {
 /// freed without being counted again.
 pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
     let mut out = Swept::default();
-    let mut dead = ObjList::new();
-    // Pass 1, while splitting: a dead object's weak slot is cleared, its cleanups taken and
-    // its mark set to `DEAD`.
-    snapshot.split_off_where(
-        |o| {
-            // SAFETY: snapshot objects are live until this sweep frees them.
-            let h = unsafe { o.0.as_ref() };
-            // Acquire: pairs with the Release store of `HUSK` (the value's drop is done).
-            match h.mark.load(Ordering::Acquire) {
-                m if m == epoch => {
-                    out.marked_bytes += h.vtable.layout.size() as u64;
-                    true
-                }
-                RETIRING => true,
-                HUSK | SPARE => false,
-                _ => {
-                    weak::clear(h);
-                    cleanup::take(h, &mut out.cleanups);
-                    // Release: nothing to publish to other threads (only this thread drops
-                    // dead values), but keeps the store ordered before the drops below.
-                    h.mark.store(DEAD, Ordering::Release);
-                    false
-                }
-            }
-        },
-        &mut dead,
-    );
-    let entries = dead.pushed_len();
+    let mut cleanups = Vec::new();
+    let _sweeping = SweepingThread::enter();
     // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
     // before the next cycle anyway.
     let cap = crate::collector::pacer::goal().max(64 << 20);
     let mut freeing = Freeing {
         out: &mut out,
         recycler: heap::blocks::Recycler::new(cap),
-        freed: vec![0; entries.div_ceil(64)],
-        unreported: 0,
-        count: 0,
+        waiting: Vec::new(),
+        freed: Vec::new(),
+        freed_waiting: 0,
     };
-    // Pass 2: drop each dead value, freeing blocks as their last dead referrer goes.
-    let mut index = 0;
-    dead.for_each(|o| {
-        let i = index;
-        index += 1;
-        // SAFETY: as above; an entry is freed below only after this visit.
+    snapshot.retain(|o| {
+        // SAFETY: snapshot objects are live until this sweep frees them, and a block is
+        // freed here only once this visit has found it dead.
         let h = unsafe { o.0.as_ref() };
-        if matches!(h.mark.load(Ordering::Relaxed), HUSK | SPARE) {
-            // Its value was dropped by the mutator that retired or freed it, and it has no
-            // handle (its count reached zero before).
-            // SAFETY: as said.
-            unsafe { freeing.free(o.0, i) };
-            return;
+        // Acquire: pairs with the Release store of `HUSK` or `SPARE` (the value's drop is
+        // done).
+        match h.mark.load(Ordering::Acquire) {
+            m if m == epoch => {
+                freeing.out.marked_bytes += h.vtable.layout.size() as u64;
+                return true;
+            }
+            RETIRING => return true,
+            HUSK | SPARE => {
+                // Its value was dropped by the mutator that retired or freed it, and it has
+                // no handle (its count reached zero before).
+                // SAFETY: as said.
+                unsafe { freeing.free(o.0) };
+                return false;
+            }
+            _ => {}
         }
+        // Dead: no upgrade can revive it (an upgrade while the cycle sweeps succeeds only on
+        // a marked object), and its slot is removed before its block can be reused.
+        weak::clear(h);
+        cleanup::take(h, &mut cleanups);
         let vt = h.vtable;
         if vt.needs_drop {
-            // SAFETY: the object is unreachable (white at the end of marking, and no upgrade
-            // can revive it: its weak slot is cleared), so no other thread can access the
-            // value, and each dead object is dropped exactly once here.
+            // SAFETY: the object is unreachable (white at the end of marking), so no other
+            // thread can access the value, and each dead object is dropped exactly once here.
             let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
                 (vt.drop_value)(o.0)
             }));
@@ -189,48 +276,13 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
                 freeing.out.drop_panics += 1;
             }
         }
-        // An index past 32 bits is not recorded: the block waits for the last pass.
-        if let Ok(low) = u32::try_from(i) {
-            // Relaxed: read by this thread only (`dead_handle_dropped`).
-            h.internal
-                .store(VALUE_DROPPED | u64::from(low), Ordering::Relaxed);
-            // Relaxed: as in `dead_handle_dropped`.
-            if h.strong.load(Ordering::Relaxed) == 0 {
-                // SAFETY: its value is dropped and no handle to it is left.
-                unsafe { freeing.free(o.0, i) };
-            }
-        }
-        FREEABLE.with(|f| {
-            // Freeing runs no user code, so nothing queues meanwhile.
-            for p in f.borrow_mut().drain(..) {
-                // SAFETY: queued by `dead_handle_dropped`: a dead block of this sweep (only
-                // the sweeper drops handles to dead objects) whose value is dropped and whose
-                // last handle just went; queued once, as its count reached zero once.
-                let j = unsafe { p.as_ref() }.internal.load(Ordering::Relaxed) as u32;
-                // SAFETY: as said.
-                unsafe { freeing.free(p, j as usize) };
-            }
-        });
+        // SAFETY: its value is dropped; handles to it may be left in dead values.
+        unsafe { freeing.value_dropped(o.0) };
+        freeing.free_released();
+        false
     });
-    // Pass 3: what no count freed (usually nothing: then the pass is skipped).
-    if freeing.count < entries {
-        let mut index = 0;
-        dead.for_each(|o| {
-            let i = index;
-            index += 1;
-            if !freeing.is_freed(i) {
-                // SAFETY: every dead value has been dropped (or its drop abandoned), so no
-                // handle inside one is dropped any more and nothing refers to the block.
-                unsafe { freeing.free(o.0, i) };
-            }
-        });
-    }
-    let Freeing {
-        recycler,
-        unreported: _,
-        ..
-    } = freeing;
-    recycler.finish();
-    dead.clear();
+    freeing.free_leftovers();
+    freeing.recycler.finish();
+    out.cleanups = cleanups;
     out
 }

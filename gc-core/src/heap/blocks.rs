@@ -152,16 +152,17 @@ mod recycling {
     struct Central {
         /// Full batches of free blocks.
         full: Vec<Vec<Block>>,
-        /// Empty batch vectors, handed back by allocating threads for the sweeper to refill,
-        /// so that a vector is rarely freed by a thread other than the one that allocated it:
-        /// that takes the allocating thread's allocator arena lock (and, if that thread is
-        /// preempted while holding it, stalls for milliseconds). Past [`MAX_SPARE`] a thread
-        /// that empties a vector still frees it (ARCHITECTURE.md section 9).
+        /// Empty batch vectors, handed back by allocating threads for the sweeper to refill.
+        /// An allocating thread never frees one: most were allocated by the collector, and
+        /// freeing memory another thread allocated takes that thread's allocator arena lock,
+        /// which the collector holds whenever it allocates (and, preempted at idle priority
+        /// while holding it, for milliseconds). The sweep trims the list to [`MIN_SPARE`] or
+        /// the number of full batches, whichever is more, when it ends.
         spare: Vec<Vec<Block>>,
     }
 
-    /// Most spare vectors kept per class.
-    const MAX_SPARE: usize = 64;
+    /// Spare vectors a sweep always leaves per class.
+    const MIN_SPARE: usize = 64;
 
     /// Bytes in full batches in the central pool. Added to by the sweeper, taken from by
     /// allocating threads (`Relaxed`: a cap heuristic, read only to decide whether to keep a
@@ -215,12 +216,8 @@ mod recycling {
                     let bytes = batch.len() as u64 * class_layout(class).size() as u64;
                     POOLED.fetch_sub(bytes, Ordering::Relaxed);
                     std::mem::swap(blocks, &mut batch);
-                    if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
+                    if batch.capacity() > 0 {
                         central.spare.push(batch);
-                    } else {
-                        // Freed after the pool is unlocked.
-                        drop(central);
-                        drop(batch);
                     }
                 } else {
                     carve_into(class, blocks, &mut central);
@@ -388,7 +385,7 @@ mod recycling {
                 let mut central = CENTRAL[class].lock();
                 for batch in batches {
                     if batch.is_empty() {
-                        if batch.capacity() > 0 && central.spare.len() < MAX_SPARE {
+                        if batch.capacity() > 0 {
                             central.spare.push(batch);
                         }
                     } else {
@@ -398,6 +395,16 @@ mod recycling {
                         );
                         central.full.push(batch);
                     }
+                }
+            }
+            for central in &CENTRAL {
+                let mut central = central.lock();
+                let keep = MIN_SPARE.max(central.full.len());
+                if central.spare.len() > keep {
+                    let trimmed = central.spare.split_off(keep);
+                    // Freed on this thread, after the pool is unlocked.
+                    drop(central);
+                    drop(trimmed);
                 }
             }
         }

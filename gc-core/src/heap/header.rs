@@ -5,8 +5,8 @@ use crate::trace::{Trace, Tracer};
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
-/// The mark value of an object the sweeper has found dead in the current cycle. Never used as
-/// an epoch (the epoch counter skips it).
+/// Never used as an epoch (the epoch counter skips it): the high half of the `internal` word
+/// of a dead object whose value the sweep has dropped (see `collector::sweep`).
 pub(crate) const DEAD: u32 = u32::MAX;
 
 /// The mark value of an object a cycle has taken whose last handle was dropped between cycles:
@@ -23,7 +23,7 @@ pub(crate) const HUSK: u32 = u32::MAX - 2;
 /// frees it without counting it again.
 pub(crate) const SPARE: u32 = u32::MAX - 3;
 
-/// True for the mark values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`], [`SPARE`].
+/// True for the values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`], [`SPARE`].
 /// No cycle uses them as its epoch, and no handle to such an object exists.
 pub(crate) fn is_retired(mark: u32) -> bool {
     mark >= SPARE
@@ -58,18 +58,21 @@ pub(crate) struct Header {
     /// Number of `Gc` handles to this object anywhere: locals, globals, other objects, frames.
     /// Incremented by clone and upgrade, decremented by drop, all `SeqCst`, pairing with the
     /// collector's `SeqCst` load in the root phase, so the count it reads is a point in the
-    /// single total order the protocol argument (ARCHITECTURE.md) reasons about.
+    /// single total order the protocol argument (ARCHITECTURE.md) reasons about. Once an
+    /// object is found dead, only the sweeping thread changes its count (`Relaxed`: dropping
+    /// the handles inside other dead values).
     pub(crate) strong: AtomicUsize,
     /// Handles found inside heap objects during the current cycle's count phase, tagged with
     /// that cycle's epoch in the high 32 bits (a stale tag reads as zero, so no reset pass is
-    /// needed). Written and read by the collector thread only: `Relaxed`.
+    /// needed); for a dead object the sweep's own tag (`collector::sweep`). Written and read
+    /// by the collector thread only: `Relaxed`.
     pub(crate) internal: AtomicU64,
-    /// The epoch of the last cycle that reached this object, or [`DEAD`], [`RETIRING`],
-    /// [`HUSK`] or [`SPARE`]. A mutator sets it when shading (CAS, under the barrier gate), when
+    /// The epoch of the last cycle that reached this object, or [`RETIRING`], [`HUSK`] or
+    /// [`SPARE`]. A mutator sets it when shading (CAS, under the barrier gate), when
     /// registering a new block (under its list lock), when freeing a block at once (under its
     /// list lock, then [`SPARE`] `Release` after the value is dropped) and when retiring a
     /// block (under the gate, then `Release` after the value is dropped); the collector sets
-    /// it when shading and sweeping. `AcqRel`/`Acquire` so a shade's CAS orders before the
+    /// it when shading. `AcqRel`/`Acquire` so a shade's CAS orders before the
     /// grey push that follows it, and a husk's value drop before the sweep that frees it.
     pub(crate) mark: AtomicU32,
     /// Bit flags ([`HAS_CLEANUP`], [`HAS_WEAK`]). Set by mutators (`AcqRel` RMW); read by

@@ -159,30 +159,17 @@ impl ObjList {
         }
     }
 
-    /// Keeps the entries for which `keep` is true (in order) and moves the others to `rest`.
-    /// Each chunk goes back to the pool once read, where the next chunk written takes it:
-    /// the split needs no more chunks than the list had.
-    pub(crate) fn split_off_where(
-        &mut self,
-        mut keep: impl FnMut(ObjPtr) -> bool,
-        rest: &mut ObjList,
-    ) {
+    /// Keeps the entries for which `keep` is true, in order. Each chunk goes back to the pool
+    /// once read, where the next chunk written takes it: this needs no more chunks than the
+    /// list had.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(ObjPtr) -> bool) {
         for chunk in std::mem::take(&mut self.chunks) {
             for (i, &obj) in chunk.iter().enumerate() {
                 prefetch_ahead(&chunk, i);
                 if keep(obj) {
                     self.push(obj);
-                } else {
-                    rest.push(obj);
                 }
             }
-            recycle(chunk);
-        }
-    }
-
-    /// Empties the list, giving its chunks back to the pool.
-    pub(crate) fn clear(&mut self) {
-        for chunk in self.chunks.drain(..) {
             recycle(chunk);
         }
     }
@@ -201,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn split_keeps_order_across_partial_chunks() {
+    fn retain_keeps_order_across_partial_chunks() {
         let mut a = ObjList::new();
         let mut b = ObjList::new();
         for i in 0..CHUNK + 10 {
@@ -212,22 +199,14 @@ mod tests {
         }
         a.append(&mut b);
         assert_eq!(b.iter().count(), 0);
-        let mut rest = ObjList::new();
-        a.split_off_where(|o| index(o).is_multiple_of(3), &mut rest);
+        a.retain(|o| index(o).is_multiple_of(3));
         let kept: Vec<usize> = a.iter().map(index).collect();
-        let gone: Vec<usize> = rest.iter().map(index).collect();
         assert_eq!(
             kept,
             (0..3 * CHUNK).filter(|i| i % 3 == 0).collect::<Vec<_>>()
         );
-        assert_eq!(
-            gone,
-            (0..3 * CHUNK).filter(|i| i % 3 != 0).collect::<Vec<_>>()
-        );
         assert_eq!(a.chunk_count(), kept.len().div_ceil(CHUNK));
-        a.split_off_where(|_| false, &mut rest);
+        a.retain(|_| false);
         assert_eq!(a.chunk_count(), 0);
-        rest.clear();
-        assert_eq!(rest.iter().count(), 0);
     }
 }
