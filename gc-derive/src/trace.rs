@@ -5,7 +5,7 @@ use crate::bound;
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{DeriveInput, Ident, Index, Member};
+use syn::{DeriveInput, Ident};
 
 /// Expands `#[derive(Trace)]` on `input`, or returns every error found in it.
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -73,26 +73,39 @@ fn trace_impl(cont: &Container<'_>) -> TokenStream {
 fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
     match &cont.data {
         Data::Struct(fields) => {
-            let calls = fields.iter().filter(|f| !f.unsafe_no_trace).map(|field| {
-                let member = respan_member(&field.member, field.span());
-                trace_call(field, quote_spanned!(field.span()=> &self.#member), tracer)
-            });
-            quote!(#(#calls)*)
+            // Bound by a pattern rather than read as `self.field`: a `self` spanned at the
+            // field would not resolve when the fields come from a `macro_rules!` expansion and
+            // the derive from its caller, and one spanned at the call site would move errors
+            // about the field's type off the field.
+            let traced: Vec<_> = fields.iter().filter(|f| !f.unsafe_no_trace).collect();
+            if traced.is_empty() {
+                return quote!();
+            }
+            let bindings = field_bindings(&traced);
+            let members = traced.iter().map(|f| &f.member);
+            let calls = traced
+                .iter()
+                .zip(&bindings)
+                .map(|(field, b)| trace_call(field, quote!(#b), tracer));
+            quote! {
+                let Self { #(#members: #bindings,)* .. } = self;
+                #(#calls)*
+            }
         }
         // `*self`: a match on a reference to an empty enum would need an arm.
         Data::Enum(variants) if variants.is_empty() => quote!(match *self {}),
         Data::Enum(variants) => {
             let arms = variants.iter().map(|variant| {
                 let name = variant.ident;
-                let traced = variant.fields.iter().filter(|f| !f.unsafe_no_trace);
-                // Spanned at the field's type, like the call, so errors about it point there.
-                let bindings: Vec<Ident> = traced
-                    .clone()
-                    .enumerate()
-                    .map(|(i, f)| format_ident!("__gc_field_{}", i, span = f.span()))
+                let traced: Vec<_> = variant
+                    .fields
+                    .iter()
+                    .filter(|f| !f.unsafe_no_trace)
                     .collect();
-                let members = traced.clone().map(|f| &f.member);
+                let bindings = field_bindings(&traced);
+                let members = traced.iter().map(|f| &f.member);
                 let calls = traced
+                    .iter()
                     .zip(&bindings)
                     .map(|(field, b)| trace_call(field, quote!(#b), tracer));
                 // Brace patterns fit every variant shape: `V { 0: a, .. }` matches `V(a, b)`.
@@ -109,20 +122,14 @@ fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
     }
 }
 
-/// `member` with every token at `span`: the compiler points at an expression only if all its
-/// tokens come from the same place.
-fn respan_member(member: &Member, span: Span) -> Member {
-    match member {
-        Member::Named(ident) => {
-            let mut ident = ident.clone();
-            ident.set_span(span);
-            Member::Named(ident)
-        }
-        Member::Unnamed(index) => Member::Unnamed(Index {
-            index: index.index,
-            span,
-        }),
-    }
+/// One binding per traced field, spanned at the field's type like its call, so that errors
+/// about the type point there.
+fn field_bindings(traced: &[&Field<'_>]) -> Vec<Ident> {
+    traced
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format_ident!("__gc_field_{}", i, span = f.span()))
+        .collect()
 }
 
 /// `Trace::trace(place, tracer)`, spanned at the field's type.
