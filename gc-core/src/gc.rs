@@ -156,7 +156,7 @@ impl<T: 'static> Drop for Gc<T> {
             // The deletion barrier: this handle may be the last path to its target that the
             // marker has not seen.
             barrier::shade(self.header_ptr());
-        } else if crate::collector::sweep::is_dead_target(h, state) {
+        } else if state.is_sweeping() && crate::collector::sweep::is_dead_target(h, state) {
             // A dead object's value holding an edge to another dead object, dropped by the
             // sweep, which frees the target once its count is zero.
             // SAFETY: the target is dead and this handle to it is not yet dropped, so the
