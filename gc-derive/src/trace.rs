@@ -77,19 +77,13 @@ fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
             // field would not resolve when the fields come from a `macro_rules!` expansion and
             // the derive from its caller, and one spanned at the call site would move errors
             // about the field's type off the field.
-            let traced: Vec<_> = fields.iter().filter(|f| !f.unsafe_no_trace).collect();
-            if traced.is_empty() {
-                return quote!();
+            let (pattern, calls) = bind_and_trace(fields, tracer);
+            if calls.is_empty() {
+                return calls;
             }
-            let bindings = field_bindings(&traced);
-            let members = traced.iter().map(|f| &f.member);
-            let calls = traced
-                .iter()
-                .zip(&bindings)
-                .map(|(field, b)| trace_call(field, quote!(#b), tracer));
             quote! {
-                let Self { #(#members: #bindings,)* .. } = self;
-                #(#calls)*
+                let Self { #pattern .. } = self;
+                #calls
             }
         }
         // `*self`: a match on a reference to an empty enum would need an arm.
@@ -97,20 +91,10 @@ fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
         Data::Enum(variants) => {
             let arms = variants.iter().map(|variant| {
                 let name = variant.ident;
-                let traced: Vec<_> = variant
-                    .fields
-                    .iter()
-                    .filter(|f| !f.unsafe_no_trace)
-                    .collect();
-                let bindings = field_bindings(&traced);
-                let members = traced.iter().map(|f| &f.member);
-                let calls = traced
-                    .iter()
-                    .zip(&bindings)
-                    .map(|(field, b)| trace_call(field, quote!(#b), tracer));
+                let (pattern, calls) = bind_and_trace(&variant.fields, tracer);
                 // Brace patterns fit every variant shape: `V { 0: a, .. }` matches `V(a, b)`.
                 quote! {
-                    Self::#name { #(#members: #bindings,)* .. } => { #(#calls)* }
+                    Self::#name { #pattern .. } => { #calls }
                 }
             });
             quote! {
@@ -122,14 +106,22 @@ fn trace_body(cont: &Container<'_>, tracer: &Ident) -> TokenStream {
     }
 }
 
-/// One binding per traced field, spanned at the field's type like its call, so that errors
-/// about the type point there.
-fn field_bindings(traced: &[&Field<'_>]) -> Vec<Ident> {
-    traced
+/// For the traced ones among `fields`: the `member: binding,` list of a brace pattern that
+/// binds them, and a trace call per binding. Each binding is spanned at its field's type, like
+/// its call, so that errors about the type point there.
+fn bind_and_trace(fields: &[Field<'_>], tracer: &Ident) -> (TokenStream, TokenStream) {
+    let traced: Vec<&Field<'_>> = fields.iter().filter(|f| !f.unsafe_no_trace).collect();
+    let bindings: Vec<Ident> = traced
         .iter()
         .enumerate()
         .map(|(i, f)| format_ident!("__gc_field_{}", i, span = f.span()))
-        .collect()
+        .collect();
+    let members = traced.iter().map(|f| &f.member);
+    let calls = traced
+        .iter()
+        .zip(&bindings)
+        .map(|(field, b)| trace_call(field, quote!(#b), tracer));
+    (quote!(#(#members: #bindings,)*), quote!(#(#calls)*))
 }
 
 /// `Trace::trace(place, tracer)`, spanned at the field's type.

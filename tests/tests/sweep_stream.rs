@@ -10,17 +10,11 @@ use std::sync::Mutex;
 use tests::{DropCounter, DropToken};
 
 /// A ring node, of a size no other test in this file allocates.
+#[derive(Trace)]
 struct Link {
     next: GcCell<Option<Gc<Link>>>,
     _pad: [u64; 11],
     _token: DropToken,
-}
-
-// SAFETY: `next` is the only field that can hold a handle, and it is traced.
-unsafe impl Trace for Link {
-    fn trace(&self, t: &mut Tracer) {
-        self.next.trace(t)
-    }
 }
 
 /// Addresses of the ring's blocks, and how many of the blocks allocated while the probe was
@@ -60,16 +54,12 @@ impl Drop for Probe {
 }
 
 /// Holds the probe; cyclic so that only a sweep frees it.
+#[derive(Trace)]
 struct ProbeNode {
     me: GcCell<Option<Gc<ProbeNode>>>,
+    // SAFETY: the probe holds no handle.
+    #[gc(unsafe_no_trace)]
     _probe: Probe,
-}
-
-// SAFETY: `me` is the only field that can hold a handle, and it is traced.
-unsafe impl Trace for ProbeNode {
-    fn trace(&self, t: &mut Tracer) {
-        self.me.trace(t)
-    }
 }
 
 #[test]
@@ -131,16 +121,11 @@ unsafe impl Trace for Leaky {
     }
 }
 
+/// Held by a [`Leaky`] that holds it back.
+#[derive(Trace)]
 struct Target {
     back: GcCell<Option<Gc<Leaky>>>,
     _token: DropToken,
-}
-
-// SAFETY: `back` is the only field that can hold a handle, and it is traced.
-unsafe impl Trace for Target {
-    fn trace(&self, t: &mut Tracer) {
-        self.back.trace(t)
-    }
 }
 
 #[test]
