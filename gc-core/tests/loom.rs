@@ -439,3 +439,42 @@ fn blocks_dropped_while_marking_are_retired_when_the_cycle_ends() {
         assert_dropped_once_after_cycles(&drops, 3);
     });
 }
+
+/// A cyclic object holding a leaf.
+struct Cyclic {
+    me: GcCell<Option<Gc<Cyclic>>>,
+    leaf: Gc<Leaf>,
+}
+
+// SAFETY: both fields that hold handles are traced.
+unsafe impl Trace for Cyclic {
+    fn trace(&self, t: &mut Tracer) {
+        self.me.trace(t);
+        self.leaf.trace(t);
+    }
+}
+
+/// The sweep's test for a dead handle's target (unmarked, dropped on the sweeping thread)
+/// against a mutator dropping the other handle to that target: a dead cyclic object holds a
+/// leaf, and another thread drops the leaf's only other handle at any point of a cycle. The
+/// leaf is live or dead depending on when, and the sweep's drop of the dead object's handle
+/// must give its count back through the right path either way: the leaf's value is dropped
+/// exactly once and nothing is freed twice. (Taking every handle the sweep drops for a live
+/// one's fails here: the dead object's own handle to itself then retires it inside its drop.)
+#[test]
+fn dead_value_drops_a_handle_whose_other_holder_lets_go_during_the_cycle() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let l = leaf(1, &drops);
+        let c = Gc::new(Cyclic {
+            me: GcCell::new(None),
+            leaf: l.clone(),
+        });
+        *c.me.borrow_mut() = Some(c.clone());
+        drop(c);
+        let t = thread::spawn(move || drop(l));
+        collect();
+        t.join().unwrap();
+        assert_dropped_once_after_cycles(&drops, 1);
+    });
+}
