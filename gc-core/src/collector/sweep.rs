@@ -112,12 +112,11 @@ impl Drop for SweepingThread {
 struct Freeing<'a> {
     out: &'a mut Swept,
     recycler: heap::blocks::Recycler,
-    /// Dead blocks whose value is dropped but that still had handles when it was.
-    waiting: Vec<NonNull<Header>>,
-    /// One bit per entry of `waiting`: freed since.
-    freed: Vec<u64>,
-    /// Entries of `waiting` freed since.
-    freed_waiting: usize,
+    /// Dead blocks whose value is dropped but that still had handles when it was; an entry
+    /// is emptied when its block is freed.
+    waiting: Vec<Option<NonNull<Header>>>,
+    /// Entries of `waiting` not yet emptied.
+    still_waiting: usize,
 }
 
 impl Freeing<'_> {
@@ -173,10 +172,8 @@ impl Freeing<'_> {
             hr.internal
                 .store(VALUE_DROPPED | u64::from(index), Ordering::Relaxed);
         }
-        if self.waiting.len().is_multiple_of(64) {
-            self.freed.push(0);
-        }
-        self.waiting.push(h);
+        self.waiting.push(Some(h));
+        self.still_waiting += 1;
     }
 
     /// Frees the blocks whose last handle a dead value's drop just gave up.
@@ -188,8 +185,8 @@ impl Freeing<'_> {
                 // last handle just went, queued once (its count reached zero once), so its
                 // `internal` holds its index in `waiting`.
                 let index = unsafe { h.as_ref() }.internal.load(Ordering::Relaxed) as u32 as usize;
-                self.freed[index / 64] |= 1 << (index % 64);
-                self.freed_waiting += 1;
+                self.waiting[index] = None;
+                self.still_waiting -= 1;
                 // SAFETY: as said.
                 unsafe { self.free(h) };
             }
@@ -200,14 +197,13 @@ impl Freeing<'_> {
     /// `mem::forget` inside a dead value, or by a value whose drop panicked). Every dead
     /// value has been dropped, so no handle to them is dropped any more.
     fn free_leftovers(&mut self) {
-        if self.freed_waiting == self.waiting.len() {
+        if self.still_waiting == 0 {
             return;
         }
-        for (index, h) in std::mem::take(&mut self.waiting).into_iter().enumerate() {
-            if self.freed[index / 64] & (1 << (index % 64)) == 0 {
-                // SAFETY: as said: every dead value is dropped, and this block was not freed.
-                unsafe { self.free(h) };
-            }
+        for h in std::mem::take(&mut self.waiting).into_iter().flatten() {
+            // SAFETY: as said: every dead value is dropped, and this block was not freed (its
+            // entry would have been emptied).
+            unsafe { self.free(h) };
         }
     }
 }
@@ -239,8 +235,7 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
         out: &mut out,
         recycler: heap::blocks::Recycler::new(cap),
         waiting: Vec::new(),
-        freed: Vec::new(),
-        freed_waiting: 0,
+        still_waiting: 0,
     };
     snapshot.retain(|o| {
         // SAFETY: snapshot objects are live until this sweep frees them, and a block is
