@@ -374,6 +374,7 @@ impl Drop for TraceLock<'_> {
 // runs the write barrier.
 unsafe impl<T: Trace + ?Sized> Trace for GcCell<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
     fn trace(&self, tracer: &mut Tracer) {
         if !T::HOLDS_HANDLES {
             return;

@@ -156,12 +156,13 @@ impl<T: 'static> Drop for Gc<T> {
             // The deletion barrier: this handle may be the last path to its target that the
             // marker has not seen.
             barrier::shade(self.header_ptr());
-        } else if state.is_sweeping() && crate::collector::sweep::is_dead_target(h, state) {
-            // A dead object's value holding an edge to another dead object, dropped by the
-            // sweep, which frees the target once its count is zero.
-            // SAFETY: the target is dead and this handle to it is not yet dropped, so the
-            // sweep has not freed it.
-            unsafe { crate::collector::sweep::dead_handle_dropped(self.header_ptr()) };
+        } else if state.is_sweeping()
+            // SAFETY: this handle to the target is still held.
+            && unsafe {
+                crate::collector::sweep::handle_dropped_while_sweeping(self.header_ptr(), state)
+            }
+        {
+            // A handle inside a dead value, dropped by a sweeper, which gave its count back.
             return;
         }
         // Read before the decrement: after it, the header may be freed (see `BeforeDrop`).
@@ -196,8 +197,11 @@ impl<T: 'static> Deref for Gc<T> {
     }
 }
 
-// SAFETY: a handle is exactly one edge to its target, reported once.
+// SAFETY: a handle is exactly one edge to its target, reported once. Dropping one gives its
+// count back; a thread that sweeps for the collector never drops the target's value there
+// (see `collector::sweep`), so the drop runs no code of `T`'s.
 unsafe impl<T: 'static> Trace for Gc<T> {
+    const PLAIN_DROP: bool = true;
     fn trace(&self, tracer: &mut Tracer) {
         tracer.edge(self.header_ptr());
     }

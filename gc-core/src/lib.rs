@@ -162,3 +162,13 @@ pub fn model_assist() {
     let _parked = park::park();
     collector::assist::help(None);
 }
+
+/// Model checks only: sweeps for the collector on the calling thread, as an allocating thread
+/// past the heap goal would while a cycle sweeps (every piece it can claim); returns how many
+/// objects it swept.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn model_sweep_assist() -> u64 {
+    let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    collector::sweep::help(far, || false)
+}

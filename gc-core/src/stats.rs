@@ -66,6 +66,9 @@ pub struct GcStats {
     pub assist_total: Duration,
     /// Objects scanned by allocating threads' mark assists, over all cycles.
     pub assist_scanned_objects: u64,
+    /// Objects swept by allocating threads past the heap goal (kept, freed, or found dead and
+    /// left to the collector's thread), over all cycles.
+    pub assist_swept_objects: u64,
     /// Fraction of the available CPU time (all cores since the heap started) the collector
     /// used (Go's `GCCPUFraction`).
     pub gc_cpu_fraction: f64,
@@ -189,6 +192,7 @@ pub fn stats() -> GcStats {
         sweep_total: rec.sweep_total,
         assist_total: pacer::assist_total(),
         assist_scanned_objects: crate::collector::assist::scanned(),
+        assist_swept_objects: crate::collector::sweep_work::swept_by_allocators(),
         gc_cpu_fraction: cpu_fraction(rec.busy),
         stack_bytes: gc_stack::total_stack_bytes() as u64,
         threads: gc_stack::thread_count(),

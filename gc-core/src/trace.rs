@@ -50,6 +50,42 @@ pub unsafe trait Trace {
     /// to visit it (like Go's `noscan` spans).
     const HOLDS_HANDLES: bool = true;
 
+    /// `true` when dropping a value of this type runs no code of its own: it only frees
+    /// memory and gives `Gc` handles back (no `Drop` impl anywhere inside it but the standard
+    /// library's containers' and this crate's). A dead object of such a type may be dropped by
+    /// an allocating thread that helps the collector sweep; any other is dropped only on the
+    /// collector's thread, so that a `Drop` impl which takes a lock never runs where an
+    /// allocating thread might already hold it.
+    ///
+    /// The default, `!needs_drop::<Self>()`, is right for plain data. Setting it to `true` for a
+    /// type whose drop does run code (a `Drop` impl that locks, logs or blocks) is not unsound,
+    /// but may deadlock an allocation that sweeps. The derive computes it from the fields.
+    ///
+    /// ```
+    /// use gc_core::{Gc, Trace};
+    ///
+    /// #[derive(Trace)]
+    /// struct Leaf {
+    ///     name: String,
+    ///     next: Option<Gc<Leaf>>,
+    /// }
+    /// const { assert!(<Leaf as Trace>::PLAIN_DROP) };
+    ///
+    /// struct Logged;
+    /// impl Drop for Logged {
+    ///     fn drop(&mut self) {
+    ///         println!("dropped");
+    ///     }
+    /// }
+    /// // SAFETY: holds no handle.
+    /// unsafe impl Trace for Logged {
+    ///     const HOLDS_HANDLES: bool = false;
+    ///     fn trace(&self, _: &mut gc_core::Tracer) {}
+    /// }
+    /// const { assert!(!<Logged as Trace>::PLAIN_DROP) };
+    /// ```
+    const PLAIN_DROP: bool = !std::mem::needs_drop::<Self>();
+
     /// Reports every handle this value owns to `tracer`.
     fn trace(&self, tracer: &mut Tracer);
 }

@@ -202,5 +202,6 @@ impl<T: 'static> fmt::Debug for GcWeak<T> {
 // alive, which is its meaning.
 unsafe impl<T: 'static> crate::trace::Trace for GcWeak<T> {
     const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = true;
     fn trace(&self, _tracer: &mut crate::trace::Tracer) {}
 }

@@ -49,6 +49,13 @@ pub(crate) fn is_recursive(cont: &Container<'_>, field: &Field<'_>) -> bool {
     find(field.ty, &HashSet::new(), cont.ident).this
 }
 
+/// Whether `field`'s type mentions the container itself other than as the target of a `Gc` or
+/// `GcWeak` (`Vec<Tree<T>>`, not `Option<Gc<Tree<T>>>`). A handle's `PLAIN_DROP` does not
+/// depend on its target's, so only such a field would make that constant depend on itself.
+pub(crate) fn owns_itself(cont: &Container<'_>, field: &Field<'_>) -> bool {
+    find(field.ty, &HashSet::new(), cont.ident).this_owned
+}
+
 /// What a field type mentions.
 #[derive(Default)]
 struct Found {
@@ -56,12 +63,15 @@ struct Found {
     param: bool,
     /// The type being derived, by its name or as `Self`.
     this: bool,
+    /// The type being derived, outside the type arguments of any `Gc` or `GcWeak`.
+    this_owned: bool,
 }
 
 fn find(ty: &Type, params: &HashSet<&Ident>, this: &Ident) -> Found {
     let mut finder = Finder {
         params,
         this,
+        in_handle: 0,
         found: Found::default(),
     };
     finder.visit_type(ty);
@@ -71,20 +81,29 @@ fn find(ty: &Type, params: &HashSet<&Ident>, this: &Ident) -> Found {
 struct Finder<'p, 'i> {
     params: &'p HashSet<&'i Ident>,
     this: &'i Ident,
+    /// How many `Gc`/`GcWeak` type arguments the visit is inside.
+    in_handle: usize,
     found: Found,
 }
 
 impl<'ast> Visit<'ast> for Finder<'_, '_> {
     fn visit_path(&mut self, path: &'ast syn::Path) {
         // `T`, `T::Assoc`; not `::T` or `crate::T`, which name items.
+        let mut this = false;
         if let (None, Some(first)) = (path.leading_colon, path.segments.first()) {
             self.found.param |= self.params.contains(&first.ident);
-            self.found.this |= first.ident == "Self";
+            this |= first.ident == "Self";
         }
+        let mut handle = false;
         if let Some(last) = path.segments.last() {
-            self.found.this |= last.ident == *self.this;
+            this |= last.ident == *self.this;
+            handle = last.ident == "Gc" || last.ident == "GcWeak";
         }
+        self.found.this |= this;
+        self.found.this_owned |= this && self.in_handle == 0;
+        self.in_handle += usize::from(handle);
         visit::visit_path(self, path);
+        self.in_handle -= usize::from(handle);
     }
 
     fn visit_type_macro(&mut self, _: &'ast syn::TypeMacro) {
@@ -115,6 +134,20 @@ mod tests {
         assert!(recursive(parse_quote!(crate::list::Node<u8>)));
         assert!(!recursive(parse_quote!(Vec<T>)));
         assert!(!recursive(parse_quote!(Nodes<T>)));
+    }
+
+    fn owned(ty: Type) -> bool {
+        find(&ty, &HashSet::new(), &parse_quote!(Node)).this_owned
+    }
+
+    #[test]
+    fn tells_owned_recursion_from_recursion_through_handles() {
+        assert!(owned(parse_quote!(Vec<Node<T>>)));
+        assert!(owned(parse_quote!(Option<Box<Self>>)));
+        assert!(!owned(parse_quote!(Option<Gc<Node<T>>>)));
+        assert!(!owned(parse_quote!(GcCell<Vec<gc_core::Gc<Self>>>)));
+        assert!(!owned(parse_quote!(GcWeak<Node>)));
+        assert!(owned(parse_quote!((Gc<Node>, Box<Node>))));
     }
 
     #[test]

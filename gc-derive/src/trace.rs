@@ -3,7 +3,7 @@
 use crate::ast::{Container, Data, Field};
 use crate::bound;
 use crate::ctxt::Ctxt;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, Ident};
 
@@ -41,6 +41,25 @@ fn trace_impl(cont: &Container<'_>) -> TokenStream {
             quote_spanned!(field.span()=> || <#ty as ::gc_core::Trace>::HOLDS_HANDLES)
         }
     });
+    let plain_drop = cont.all_fields().map(|field| {
+        let ty = field.ty;
+        if field.unsafe_no_trace {
+            // Not `Trace`: plain only if it has no drop glue at all.
+            quote_spanned!(field.span()=> && !::core::mem::needs_drop::<#ty>())
+        } else if bound::owns_itself(cont, field) {
+            // Asking would make the constant depend on itself; `false` is always sound.
+            quote!(&&false)
+        } else if bound::is_recursive(cont, field) {
+            // (Through handles only.) `HOLDS_HANDLES` does not ask this type: spanned wholly
+            // at the field's type, as its `trace` call is, a type that is not `Trace` gets the
+            // same error there once, not a second one for this constant.
+            let ty = respan(quote!(#ty), field.span());
+            quote_spanned!(field.span()=> && <#ty as ::gc_core::Trace>::PLAIN_DROP)
+        } else {
+            // Spanned as `HOLDS_HANDLES`'s question, so that an error is reported once.
+            quote_spanned!(field.span()=> && <#ty as ::gc_core::Trace>::PLAIN_DROP)
+        }
+    });
 
     // The tracer is named only if some field uses it, so an empty body warns about nothing.
     let tracer = Ident::new("tracer", Span::mixed_site());
@@ -56,9 +75,10 @@ fn trace_impl(cont: &Container<'_>) -> TokenStream {
         // SAFETY: `trace` visits every field except those the user marked
         // `#[gc(unsafe_no_trace)]`, promising they hold no handle; `HOLDS_HANDLES` is `false`
         // only if no traced field's type can hold one; the type has no `Drop` impl (checked
-        // below).
+        // below), so its drop is its fields' drops, and `PLAIN_DROP` is theirs.
         unsafe impl #impl_generics ::gc_core::Trace for #ident #ty_generics #where_clause {
             const HOLDS_HANDLES: bool = false #(#holds_handles)*;
+            const PLAIN_DROP: bool = true #(#plain_drop)*;
 
             #[inline]
             fn trace(&self, #tracer_param: &mut ::gc_core::Tracer) {
@@ -66,6 +86,23 @@ fn trace_impl(cont: &Container<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }
 
 /// The body of `trace`: one spanned call per traced field, so that a field whose type is not

@@ -19,6 +19,7 @@ pub(crate) mod pacer;
 pub(crate) mod priority;
 pub(crate) mod state;
 pub(crate) mod sweep;
+pub(crate) mod sweep_work;
 #[cfg(not(loom))]
 mod thread;
 mod trace_line;

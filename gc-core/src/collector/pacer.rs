@@ -241,6 +241,14 @@ pub(crate) fn note_alloc(bytes: usize) {
         }
         let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
         if limit != Some(std::time::Duration::ZERO) {
+            // Then sweep for the collector, if it is sweeping, rather than wait for it.
+            #[cfg(not(loom))]
+            // (Past twice the goal, the thread waits for the whole cycle anyway.)
+            let _swept = super::sweep::help(
+                std::time::Instant::now() + limit.unwrap_or(std::time::Duration::from_secs(1)),
+                || heap_live() < self::goal(),
+            );
+            let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
             // The sweep reports what it frees as it goes: once the heap is back under its
             // goal, nothing more is owed.
             wait_for_cycle_end(limit, || heap_live() < self::goal());

@@ -51,7 +51,7 @@ impl State {
 }
 
 /// The epoch the next cycle uses: never 0 (the untagged internal count) nor a retired mark
-/// value ([`DEAD`](crate::heap::header::DEAD) and the others).
+/// value ([`RETIRING`](crate::heap::header::RETIRING) and the others).
 pub(crate) fn next_epoch(epoch: u32) -> u32 {
     match epoch.wrapping_add(1) {
         e if e == 0 || is_retired(e) => 1,

@@ -119,6 +119,9 @@ mod direct {
 
         /// Nothing is held back.
         pub(crate) fn finish(self) {}
+
+        /// Nothing is held back.
+        pub(crate) fn flush(self) {}
     }
 }
 
@@ -357,6 +360,25 @@ mod recycling {
                 CENTRAL[class].lock().full.push(batch);
             } else {
                 self.excess[class].push(batch);
+            }
+        }
+
+        /// Publishes the partial batches and those set aside, on an allocating thread (which
+        /// gives no span back and frees no batch vector: see `Central::spare`).
+        pub(crate) fn flush(mut self) {
+            for (class, blocks) in std::mem::take(&mut self.pending).into_iter().enumerate() {
+                if !blocks.is_empty() {
+                    self.publish(class, blocks);
+                }
+            }
+            for (class, batches) in std::mem::take(&mut self.excess).into_iter().enumerate() {
+                for batch in batches {
+                    POOLED.fetch_add(
+                        batch.len() as u64 * class_layout(class).size() as u64,
+                        Ordering::Relaxed,
+                    );
+                    CENTRAL[class].lock().full.push(batch);
+                }
             }
         }
 

@@ -5,10 +5,6 @@ use crate::trace::{Trace, Tracer};
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
-/// Never used as an epoch (the epoch counter skips it): the high half of the `internal` word
-/// of a dead object whose value the sweep has dropped (see `collector::sweep`).
-pub(crate) const DEAD: u32 = u32::MAX;
-
 /// The mark value of an object a cycle has taken whose last handle was dropped between cycles:
 /// the dropping thread is dropping its value now (the collector skips it and keeps the block).
 pub(crate) const RETIRING: u32 = u32::MAX - 1;
@@ -23,7 +19,8 @@ pub(crate) const HUSK: u32 = u32::MAX - 2;
 /// frees it without counting it again.
 pub(crate) const SPARE: u32 = u32::MAX - 3;
 
-/// True for the values that are not epochs: [`DEAD`], [`RETIRING`], [`HUSK`], [`SPARE`].
+/// True for the values that are not epochs: [`RETIRING`], [`HUSK`], [`SPARE`] (and `u32::MAX`,
+/// unused).
 /// No cycle uses them as its epoch, and no handle to such an object exists.
 pub(crate) fn is_retired(mark: u32) -> bool {
     mark >= SPARE
@@ -49,6 +46,9 @@ pub(crate) struct VTable {
     pub(crate) holds_handles: bool,
     /// `needs_drop::<T>()`: a value without drop glue is not dropped (nothing to call).
     pub(crate) needs_drop: bool,
+    /// `T::PLAIN_DROP`: a dead value of the type may be dropped by an allocating thread that
+    /// sweeps (see `collector::sweep`); others only by the collector's thread.
+    pub(crate) plain_drop: bool,
 }
 
 /// Header of every heap block.
@@ -59,13 +59,13 @@ pub(crate) struct Header {
     /// Incremented by clone and upgrade, decremented by drop, all `SeqCst`, pairing with the
     /// collector's `SeqCst` load in the root phase, so the count it reads is a point in the
     /// single total order the protocol argument (ARCHITECTURE.md) reasons about. Once an
-    /// object is found dead, only the sweeping thread changes its count (`Relaxed`: dropping
-    /// the handles inside other dead values).
+    /// object is found dead, only sweepers change its count (`AcqRel`: dropping the handles
+    /// inside other dead values, and adding `VALUE_DROPPED` once its own value is dropped; see
+    /// `collector::sweep`).
     pub(crate) strong: AtomicUsize,
     /// Handles found inside heap objects during the current cycle's count phase, tagged with
     /// that cycle's epoch in the high 32 bits (a stale tag reads as zero, so no reset pass is
-    /// needed); for a dead object the sweep's own tag (`collector::sweep`). Written and read
-    /// by the collector thread only: `Relaxed`.
+    /// needed). Written and read by the collector thread only: `Relaxed`.
     pub(crate) internal: AtomicU64,
     /// The epoch of the last cycle that reached this object, or [`RETIRING`], [`HUSK`] or
     /// [`SPARE`]. A mutator sets it when shading (CAS, under the barrier gate), when
@@ -200,6 +200,7 @@ impl<T: Trace + Send + Sync + 'static> VTableOf<T> {
         class: super::cache::kept_class(Layout::new::<GcBox<T>>()),
         holds_handles: T::HOLDS_HANDLES,
         needs_drop: std::mem::needs_drop::<T>(),
+        plain_drop: T::PLAIN_DROP,
     };
 }
 

@@ -55,7 +55,7 @@ const PREFETCH_DISTANCE: usize = 8;
 /// `i`: the collector's passes visit blocks in list order, scattered over the heap, and are
 /// bound by the latency of those loads.
 #[inline(always)]
-fn prefetch_ahead(chunk: &[ObjPtr], i: usize) {
+pub(crate) fn prefetch_ahead(chunk: &[ObjPtr], i: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(next) = chunk.get(i + PREFETCH_DISTANCE) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -159,19 +159,17 @@ impl ObjList {
         }
     }
 
-    /// Keeps the entries for which `keep` is true, in order. Each chunk goes back to the pool
-    /// once read, where the next chunk written takes it: this needs no more chunks than the
-    /// list had.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(ObjPtr) -> bool) {
-        for chunk in std::mem::take(&mut self.chunks) {
-            for (i, &obj) in chunk.iter().enumerate() {
-                prefetch_ahead(&chunk, i);
-                if keep(obj) {
-                    self.push(obj);
-                }
-            }
-            recycle(chunk);
+    /// Takes every chunk out of the list, in order.
+    pub(crate) fn take_chunks(&mut self) -> Vec<Vec<ObjPtr>> {
+        std::mem::take(&mut self.chunks)
+    }
+
+    /// Appends the entries of `chunk`, and gives the chunk back to the pool.
+    pub(crate) fn extend_recycling(&mut self, chunk: Vec<ObjPtr>) {
+        for obj in &chunk {
+            self.push(*obj);
         }
+        recycle(chunk);
     }
 }
 
@@ -188,7 +186,7 @@ mod tests {
     }
 
     #[test]
-    fn retain_keeps_order_across_partial_chunks() {
+    fn survivors_put_back_keep_their_order_in_full_chunks() {
         let mut a = ObjList::new();
         let mut b = ObjList::new();
         for i in 0..CHUNK + 10 {
@@ -199,14 +197,18 @@ mod tests {
         }
         a.append(&mut b);
         assert_eq!(b.iter().count(), 0);
-        a.retain(|o| index(o).is_multiple_of(3));
+        // As a sweep does: every chunk taken out, its survivors kept at its front.
+        for mut chunk in a.take_chunks() {
+            chunk.retain(|&o| index(o).is_multiple_of(3));
+            a.extend_recycling(chunk);
+        }
         let kept: Vec<usize> = a.iter().map(index).collect();
         assert_eq!(
             kept,
             (0..3 * CHUNK).filter(|i| i % 3 == 0).collect::<Vec<_>>()
         );
         assert_eq!(a.chunk_count(), kept.len().div_ceil(CHUNK));
-        a.retain(|_| false);
+        assert_eq!(a.take_chunks().len(), kept.len().div_ceil(CHUNK));
         assert_eq!(a.chunk_count(), 0);
     }
 }

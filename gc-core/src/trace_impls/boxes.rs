@@ -7,6 +7,7 @@ use crate::trace::{Trace, Tracer};
 // the box, so no handle is shared with code outside the value.
 unsafe impl<T: Trace + ?Sized> Trace for Box<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {
@@ -21,6 +22,7 @@ unsafe impl<T: Trace + ?Sized> Trace for Box<T> {
 // collector never reaches one through a shared reference.
 unsafe impl<T: Trace> Trace for [T] {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {
@@ -37,6 +39,7 @@ unsafe impl<T: Trace> Trace for [T] {
 // exactly once.
 unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {

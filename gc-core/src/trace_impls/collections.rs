@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedL
 // SAFETY: a `Vec<T>` owns its elements; the slice impl reports each exactly once.
 unsafe impl<T: Trace> Trace for Vec<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {
@@ -22,6 +23,7 @@ unsafe impl<T: Trace> Trace for Vec<T> {
 // each element is reported exactly once.
 unsafe impl<T: Trace> Trace for VecDeque<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {
@@ -42,6 +44,7 @@ macro_rules! trace_elements {
         // parameter (a hasher) is not traced: a handle inside it would stay a root.
         unsafe impl<T: Trace $(, $extra)*> Trace for $ty<T $(, $extra)*> {
             const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+            const PLAIN_DROP: bool = T::PLAIN_DROP $(&& !std::mem::needs_drop::<$extra>())*;
 
             #[inline]
             fn trace(&self, tracer: &mut Tracer) {
@@ -66,6 +69,8 @@ macro_rules! trace_entries {
         // type parameter (a hasher) is not traced: a handle inside it would stay a root.
         unsafe impl<K: Trace, V: Trace $(, $extra)*> Trace for $ty<K, V $(, $extra)*> {
             const HOLDS_HANDLES: bool = K::HOLDS_HANDLES || V::HOLDS_HANDLES;
+            const PLAIN_DROP: bool =
+                K::PLAIN_DROP && V::PLAIN_DROP $(&& !std::mem::needs_drop::<$extra>())*;
 
             #[inline]
             fn trace(&self, tracer: &mut Tracer) {

@@ -6,6 +6,7 @@ use crate::trace::{Trace, Tracer};
 // reports the contained value's handles once, or none.
 unsafe impl<T: Trace> Trace for Option<T> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {
@@ -22,6 +23,7 @@ unsafe impl<T: Trace> Trace for Option<T> {
 // handles of whichever it holds, once.
 unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
     const HOLDS_HANDLES: bool = T::HOLDS_HANDLES || E::HOLDS_HANDLES;
+    const PLAIN_DROP: bool = T::PLAIN_DROP && E::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, tracer: &mut Tracer) {

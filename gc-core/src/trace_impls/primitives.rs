@@ -26,9 +26,10 @@ macro_rules! leaf_trace {
         $(
             // SAFETY: a value of this type is plain data (numbers, text, time, atomics over
             // integers): it owns no `Gc` handle, so reporting none is exactly right, and
-            // `HOLDS_HANDLES = false` is true of every value.
+            // `HOLDS_HANDLES = false` is true of every value. Dropping one only frees memory.
             unsafe impl Trace for $t {
                 const HOLDS_HANDLES: bool = false;
+                const PLAIN_DROP: bool = true;
 
                 #[inline]
                 fn trace(&self, _tracer: &mut Tracer) {}
@@ -58,6 +59,7 @@ leaf_trace! {
 // whatever `T` is; reporting nothing is exact.
 unsafe impl<T: ?Sized> Trace for PhantomData<T> {
     const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = true;
 
     #[inline]
     fn trace(&self, _tracer: &mut Tracer) {}
@@ -67,6 +69,7 @@ unsafe impl<T: ?Sized> Trace for PhantomData<T> {
 // handle (and a borrowed one points outside the value, so would not be reported anyway).
 unsafe impl Trace for Cow<'_, str> {
     const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = true;
 
     #[inline]
     fn trace(&self, _tracer: &mut Tracer) {}

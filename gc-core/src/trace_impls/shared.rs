@@ -21,6 +21,7 @@ use std::sync::Arc;
 // handle behind an `Arc` is ever reported, whatever `T` is; the handles stay roots.
 unsafe impl<T: Trace + ?Sized> Trace for Arc<T> {
     const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = T::PLAIN_DROP;
 
     #[inline]
     fn trace(&self, _tracer: &mut Tracer) {}

@@ -11,6 +11,7 @@ macro_rules! tuple_trace {
         // any element type can.
         unsafe impl<$($name: Trace),+> Trace for ($($name,)+) {
             const HOLDS_HANDLES: bool = false $(|| $name::HOLDS_HANDLES)+;
+            const PLAIN_DROP: bool = true $(&& $name::PLAIN_DROP)+;
 
             #[inline]
             fn trace(&self, tracer: &mut Tracer) {
