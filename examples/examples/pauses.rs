@@ -178,8 +178,11 @@ struct Run {
     steps: u64,
     gaps: Gaps,
     cycles: u64,
-    /// Time the mutator spent assisting (waiting for the collector past the heap goal).
+    /// Time the mutator spent assisting (marking and sweeping for the collector, and waiting
+    /// for it, past the heap goal).
     assist: Duration,
+    /// Objects the mutator's assists swept.
+    swept: u64,
     peak_heap: u64,
 }
 
@@ -196,6 +199,7 @@ fn run(mode: Mode, secs: f64) -> Run {
     });
     let cycles0 = stats().num_gc;
     let assist0 = stats().assist_total;
+    let swept0 = stats().assist_swept_objects;
     let mut gaps = Gaps::new();
     let mut steps = 0u64;
     let mut peak_heap = 0;
@@ -244,6 +248,7 @@ fn run(mode: Mode, secs: f64) -> Run {
         gaps,
         cycles: stats().num_gc - cycles0,
         assist: stats().assist_total - assist0,
+        swept: stats().assist_swept_objects - swept0,
         peak_heap,
     }
 }
@@ -265,9 +270,9 @@ fn main() {
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3.0);
     println!(
         "| live objects | mode | steps/s | cycles | p50 us | p99 us | p99.9 us | max us | \
-         own max us | gaps > 1 ms (own + own yielding + faulting + preempted + stalled) | assist ms | throughput vs off | peak heap MB |"
+         own max us | gaps > 1 ms (own + own yielding + faulting + preempted + stalled) | assist ms | swept by assists | throughput vs off | peak heap MB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &sizes {
         build(n);
         collect();
@@ -284,7 +289,7 @@ fn main() {
             };
             let rate = r.steps as f64 / secs;
             println!(
-                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} + {} + {} + {} | {:.1} | {:.2} | {} |",
+                "| {}M | {:?} | {:.1}M | {} | {} | {} | {} | {} | {} | {} + {} + {} + {} + {} | {:.1} | {:.1}M | {:.2} | {} |",
                 n / 1_000_000,
                 mode,
                 rate / 1e6,
@@ -300,6 +305,7 @@ fn main() {
                 r.gaps.over_1ms.3,
                 r.gaps.over_1ms.4,
                 r.assist.as_secs_f64() * 1e3,
+                r.swept as f64 / 1e6,
                 r.steps as f64 / base.steps as f64,
                 r.peak_heap >> 20,
             );

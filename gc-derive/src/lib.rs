@@ -32,6 +32,13 @@ use proc_macro::TokenStream;
 /// `FieldType: Trace` bound on the impl; any other field whose type is not `Trace` is reported
 /// at that field.
 ///
+/// It also sets `PLAIN_DROP` (the value's drop runs no code of its own, so an allocating thread
+/// that helps the collector sweep may drop a dead one) to `true` exactly when every field's
+/// type has it: a field marked `#[gc(unsafe_no_trace)]` counts if it has no drop glue at all,
+/// and a field that names the type itself other than inside a `Gc` or `GcWeak` (`Vec<Tree<T>>`,
+/// or `Link<Tree>` for an alias `type Link<T> = Gc<T>`: the derive sees names, not what they
+/// stand for) does not.
+///
 /// Recursive types are supported: a field whose type names the type itself (`Vec<Tree<T>>`,
 /// `Option<Box<Self>>`) gets no bound and counts as possibly holding handles, since asking
 /// its `HOLDS_HANDLES` would make the constant depend on itself. Types that own each other

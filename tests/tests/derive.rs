@@ -413,6 +413,79 @@ fn holds_handles_is_the_or_of_the_traced_fields() {
     let _ = &skipped.resource.0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// PLAIN_DROP
+// ---------------------------------------------------------------------------------------------
+
+/// `T::PLAIN_DROP`, read at run time so that a wrong value fails its test (not the build).
+fn plain<T: Trace + ?Sized>() -> bool {
+    T::PLAIN_DROP
+}
+
+/// Text, numbers and a handle to itself: plain.
+#[derive(Trace)]
+struct Named2 {
+    name: String,
+    tags: Vec<(u32, Box<str>)>,
+    next: GcCell<Option<Gc<Named2>>>,
+    back: GcWeak<Named2>,
+}
+
+/// A field with a `Drop` of its own: not plain.
+#[derive(Trace)]
+enum MaybeToken {
+    Nothing,
+    Token(DropToken),
+}
+
+/// Skipped fields: plain only without drop glue.
+#[derive(Trace)]
+struct SkippedInstant {
+    #[gc(unsafe_no_trace)]
+    _at: std::time::Instant,
+}
+
+/// A tree owning its children directly: not asked (the constant would depend on itself), so
+/// not plain.
+#[derive(Trace)]
+struct OwningTree {
+    children: Vec<OwningTree>,
+}
+
+/// Generic: plain when its parameter is.
+#[derive(Trace)]
+struct Boxed<T: Trace> {
+    inner: Option<Box<T>>,
+}
+
+#[test]
+fn plain_drop_is_the_and_of_the_fields() {
+    assert!(plain::<Named2>());
+    assert!(plain::<Ints>());
+    assert!(
+        plain::<Node<Option<Gc<u8>>>>(),
+        "a cell of handles drops plainly"
+    );
+    assert!(!plain::<MaybeToken>());
+    assert!(!plain::<WithResource>(), "a skipped field with a `Drop`");
+    assert!(plain::<SkippedInstant>());
+    assert!(!plain::<OwningTree>());
+    assert!(plain::<Boxed<String>>());
+    assert!(!plain::<Boxed<DropToken>>());
+    assert!(!plain::<std::sync::Arc<DropToken>>());
+    assert!(plain::<std::collections::HashMap<u32, Vec<String>>>());
+    let drops = DropCounter::new();
+    drop(Gc::new([
+        MaybeToken::Nothing,
+        MaybeToken::Token(drops.token()),
+    ]));
+    assert_eq!(drops.dropped(), 1);
+    let t = Gc::new(OwningTree {
+        children: vec![OwningTree { children: vec![] }],
+    });
+    assert_eq!(t.children.len(), 1);
+}
+
 /// Declares a struct from inside a `macro_rules!` expansion, with the attributes its caller
 /// gives (the usual shape of macros that declare types): the derive comes from the caller, the
 /// fields from the macro.
