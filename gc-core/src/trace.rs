@@ -50,10 +50,11 @@ pub unsafe trait Trace {
     /// to visit it (like Go's `noscan` spans).
     const HOLDS_HANDLES: bool = true;
 
-    /// `true` when dropping a value of this type runs no code of its own: it only frees
-    /// memory and gives `Gc` handles back (no `Drop` impl anywhere inside it but the standard
-    /// library's containers' and this crate's). A dead object of such a type may be dropped by
-    /// an allocating thread that helps the collector sweep; any other is dropped only on the
+    /// `true` when dropping a value of this type runs no code of its own that could block, take
+    /// a lock or use the heap: it only frees memory and gives `Gc` handles back (no `Drop` impl
+    /// anywhere inside it but the standard library containers' and this crate's, or one as
+    /// harmless as an atomic increment). A dead object of such a type may be dropped by an
+    /// allocating thread that helps the collector sweep; any other is dropped only on the
     /// collector's thread, so that a `Drop` impl which takes a lock never runs where an
     /// allocating thread might already hold it.
     ///

@@ -38,9 +38,11 @@ impl Drop for DropToken {
     }
 }
 
-// SAFETY: a token holds no handle.
+// SAFETY: a token holds no handle. Its drop is one atomic increment, which never blocks: any
+// thread that sweeps may run it.
 unsafe impl gc_core::Trace for DropToken {
     const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = true;
     fn trace(&self, _: &mut gc_core::Tracer) {}
 }
 
@@ -85,8 +87,10 @@ pub struct GraphNode {
     _token: DropToken,
 }
 
-// SAFETY: `edges` is the only field holding handles, traced through its cell.
+// SAFETY: `edges` is the only field holding handles, traced through its cell. Its drop gives
+// handles back and counts the token's drop.
 unsafe impl gc_core::Trace for GraphNode {
+    const PLAIN_DROP: bool = true;
     fn trace(&self, t: &mut gc_core::Tracer) {
         self.edges.trace(t)
     }
@@ -128,8 +132,10 @@ pub struct SelfCycle {
     me: gc_core::GcCell<Option<gc_core::Gc<SelfCycle>>>,
 }
 
-// SAFETY: `me` is the only field holding handles, traced through its cell.
+// SAFETY: `me` is the only field holding handles, traced through its cell. Its drop only gives
+// its handle back.
 unsafe impl gc_core::Trace for SelfCycle {
+    const PLAIN_DROP: bool = true;
     fn trace(&self, t: &mut gc_core::Tracer) {
         self.me.trace(t)
     }

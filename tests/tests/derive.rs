@@ -431,11 +431,26 @@ struct Named2 {
     back: GcWeak<Named2>,
 }
 
+/// A value with a `Drop` of its own, not declared plain.
+struct Logged;
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        println!("logged");
+    }
+}
+
+// SAFETY: holds no handle.
+unsafe impl Trace for Logged {
+    const HOLDS_HANDLES: bool = false;
+    fn trace(&self, _: &mut gc_core::Tracer) {}
+}
+
 /// A field with a `Drop` of its own: not plain.
 #[derive(Trace)]
 enum MaybeToken {
     Nothing,
-    Token(DropToken),
+    Token(Logged, DropToken),
 }
 
 /// Skipped fields: plain only without drop glue.
@@ -467,17 +482,18 @@ fn plain_drop_is_the_and_of_the_fields() {
         "a cell of handles drops plainly"
     );
     assert!(!plain::<MaybeToken>());
-    assert!(!plain::<WithResource>(), "a skipped field with a `Drop`");
+    assert!(!plain::<WithResource>(), "a skipped field with drop glue");
+    assert!(plain::<DropToken>(), "declared plain by hand");
     assert!(plain::<SkippedInstant>());
     assert!(!plain::<OwningTree>());
     assert!(plain::<Boxed<String>>());
-    assert!(!plain::<Boxed<DropToken>>());
-    assert!(!plain::<std::sync::Arc<DropToken>>());
+    assert!(!plain::<Boxed<Logged>>());
+    assert!(!plain::<std::sync::Arc<Logged>>());
     assert!(plain::<std::collections::HashMap<u32, Vec<String>>>());
     let drops = DropCounter::new();
     drop(Gc::new([
         MaybeToken::Nothing,
-        MaybeToken::Token(drops.token()),
+        MaybeToken::Token(Logged, drops.token()),
     ]));
     assert_eq!(drops.dropped(), 1);
     let t = Gc::new(OwningTree {
