@@ -29,17 +29,26 @@ impl Drop for DropMark {
     }
 }
 
+// SAFETY: a mark holds no handle; its drop is one atomic increment, which any sweeping thread
+// may run.
+unsafe impl Trace for DropMark {
+    const HOLDS_HANDLES: bool = false;
+    const PLAIN_DROP: bool = true;
+    fn trace(&self, _: &mut gc_core::Tracer) {}
+}
+
 #[derive(Trace)]
 struct Node {
     id: u32,
     payload: [u64; 3],
     edges: GcCell<Vec<Gc<Node>>>,
-    #[gc(unsafe_no_trace)] // holds no handle
     _mark: DropMark,
 }
 
 fn payload(id: u32) -> [u64; 3] {
-    let x = u64::from(id).wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let x = u64::from(id)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
     [x, !x, x.rotate_left(29)]
 }
 
@@ -187,8 +196,14 @@ impl Run {
                 let got = self.weaks[obj].upgrade();
                 // Single-threaded: only cycles the pacer starts run in the background, so an
                 // unreachable object may or may not be gone yet; a collected one must stay gone.
-                assert!(!reachable || got.is_some(), "upgrade of reachable {obj} failed");
-                assert!(!self.m_gone[obj] || got.is_none(), "collected {obj} revived");
+                assert!(
+                    !reachable || got.is_some(),
+                    "upgrade of reachable {obj} failed"
+                );
+                assert!(
+                    !self.m_gone[obj] || got.is_none(),
+                    "collected {obj} revived"
+                );
                 if let Some(n) = got {
                     verify(&n);
                     self.slots[sa] = Some(n);

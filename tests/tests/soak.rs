@@ -43,8 +43,10 @@ struct Node {
     _mark: Mark,
 }
 
-// SAFETY: `edges` is the only field holding handles, traced through its cell.
+// SAFETY: `edges` is the only field holding handles, traced through its cell. Its drop frees
+// the payload, gives the edges back and updates atomic counters: any sweeping thread may run it.
 unsafe impl Trace for Node {
+    const PLAIN_DROP: bool = true;
     fn trace(&self, t: &mut Tracer) {
         self.edges.trace(t)
     }
@@ -317,7 +319,8 @@ fn soak() {
     let anomalies = shared.anomalies.load(Ordering::SeqCst);
     eprintln!(
         "soak: {:.1} min, {} operations, {} nodes, {} cycles ({} forced by {} collect() calls), \
-         peak heap {:.1} MiB, pause total {:?}, max recent pause {:?}, drop panics {}, anomalies {}",
+         peak heap {:.1} MiB, pause total {:?}, max recent pause {:?}, drop panics {}, \
+         objects swept by assists {}, anomalies {}",
         started.elapsed().as_secs_f64() / 60.0,
         shared.ops.load(Ordering::SeqCst),
         made,
@@ -328,6 +331,7 @@ fn soak() {
         end.pause_total - start_stats.pause_total,
         end.recent_pauses.iter().max().copied().unwrap_or_default(),
         end.drop_panics - start_stats.drop_panics,
+        end.assist_swept_objects - start_stats.assist_swept_objects,
         anomalies
     );
     assert_eq!(anomalies, 0, "anomalies during the soak");
