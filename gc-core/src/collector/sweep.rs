@@ -380,6 +380,11 @@ pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
 /// a lock must not run where the allocating thread might hold it. Does nothing if no cycle
 /// sweeps, or if the thread is already sweeping. Returns how many objects it swept.
 pub(crate) fn help(deadline: Instant, enough: fn() -> bool) -> u64 {
+    // A thread allocating while its thread-locals are destroyed could not queue the blocks it
+    // frees (and would panic holding a piece the sweep waits for): it does not sweep.
+    if FREEABLE.try_with(|_| ()).is_err() {
+        return 0;
+    }
     let Some(sweeping) = SweepingThread::enter(Sweeper::Allocator) else {
         return 0;
     };
