@@ -39,7 +39,7 @@ pub(crate) use inline::{ensure_started, request_cycle, wait_for_cycle_end};
 #[cfg(not(loom))]
 pub(crate) use priority::boost_until_next_cycle;
 #[cfg(not(loom))]
-pub(crate) use thread::{ensure_started, request_cycle, wait_for_cycle_end};
+pub(crate) use thread::{ensure_started, request_cycle, wait_for_cycle_end, wait_helping};
 
 /// Runs a full collection cycle and returns when it is done, like Go's `runtime.GC()`: every
 /// object unreachable when `collect` was called has been dropped and freed and its weak

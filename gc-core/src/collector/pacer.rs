@@ -232,26 +232,32 @@ pub(crate) fn note_alloc(bytes: usize) {
             return;
         };
         let t = std::time::Instant::now();
-        // First help the marker for up to a slice (parked: the marker may read the cells
-        // this thread holds), then wait for what is left of the limit.
-        #[cfg(not(loom))]
-        {
-            let _parked = crate::park::park();
-            super::assist::help(Some(t + ASSIST_SLICE));
-        }
-        let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
-        if limit != Some(std::time::Duration::ZERO) {
-            // Then sweep for the collector, if it is sweeping, rather than wait for it.
+        match limit {
+            // Past twice the goal: wait for the cycle to end, marking or sweeping for it
+            // whenever it can.
             #[cfg(not(loom))]
-            // (Past twice the goal, the thread waits for the whole cycle anyway.)
-            let _swept = super::sweep::help(
-                std::time::Instant::now() + limit.unwrap_or(std::time::Duration::from_secs(1)),
-                || heap_live() < self::goal(),
-            );
-            let limit = limit.map(|l| l.saturating_sub(t.elapsed()));
-            // The sweep reports what it frees as it goes: once the heap is back under its
-            // goal, nothing more is owed.
-            wait_for_cycle_end(limit, || heap_live() < self::goal());
+            None => super::wait_helping(ASSIST_SLICE),
+            #[cfg(loom)]
+            None => wait_for_cycle_end(None, || false),
+            Some(limit) => {
+                // First help the marker for up to a slice (parked: the marker may read the
+                // cells this thread holds), then sweep for the collector if it sweeps, then
+                // wait for what is left of the limit.
+                #[cfg(not(loom))]
+                {
+                    {
+                        let _parked = crate::park::park();
+                        super::assist::help(Some(t + ASSIST_SLICE));
+                    }
+                    let _swept = super::sweep::help(t + limit, || heap_live() < self::goal());
+                }
+                let left = limit.saturating_sub(t.elapsed());
+                if left != std::time::Duration::ZERO {
+                    // The sweep reports what it frees as it goes: once the heap is back under
+                    // its goal, nothing more is owed.
+                    wait_for_cycle_end(Some(left), || heap_live() < self::goal());
+                }
+            }
         }
         ASSIST_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
