@@ -157,3 +157,49 @@ pub fn cyclic_garbage() -> usize {
     *g.me.borrow_mut() = Some(g.clone());
     std::mem::size_of::<SelfCycle>()
 }
+
+/// A leaf of a [`wide_graph`]: its id.
+#[derive(gc_core::Trace)]
+pub struct Leaf {
+    /// `bucket * leaves per bucket + index`.
+    pub id: u64,
+}
+
+/// A bucket of a [`wide_graph`].
+#[derive(gc_core::Trace)]
+pub struct Bucket {
+    /// Its leaves, in id order.
+    pub leaves: Vec<gc_core::Gc<Leaf>>,
+}
+
+/// A wide live graph of `buckets x leaves` leaves: marking it keeps thousands of grey objects
+/// to share, and sweeping it visits every one.
+///
+/// ```
+/// let g = tests::wide_graph(3, 4);
+/// tests::check_wide_graph(&g, 4);
+/// ```
+pub fn wide_graph(buckets: u64, leaves: u64) -> Vec<gc_core::Gc<Bucket>> {
+    (0..buckets)
+        .map(|b| {
+            gc_core::Gc::new(Bucket {
+                leaves: (0..leaves)
+                    .map(|l| gc_core::Gc::new(Leaf { id: b * leaves + l }))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Panics unless every leaf of a [`wide_graph`] with `leaves` per bucket holds its id.
+pub fn check_wide_graph(graph: &[gc_core::Gc<Bucket>], leaves: u64) {
+    for (b, bucket) in graph.iter().enumerate() {
+        for (l, leaf) in bucket.leaves.iter().enumerate() {
+            assert_eq!(
+                leaf.id,
+                b as u64 * leaves + l as u64,
+                "a live object is intact"
+            );
+        }
+    }
+}

@@ -4,16 +4,7 @@
 
 use gc_core::{collect, stats, Gc, GcCell, Trace};
 use std::time::{Duration, Instant};
-
-#[derive(Trace)]
-struct Leaf {
-    id: u64,
-}
-
-#[derive(Trace)]
-struct Bucket {
-    leaves: Vec<Gc<Leaf>>,
-}
+use tests::{check_wide_graph, wide_graph};
 
 #[derive(Trace)]
 struct Root {
@@ -44,15 +35,7 @@ fn an_allocating_thread_past_the_goal_marks_for_the_collector() {
     // A wide live graph of 2 M objects: marking it keeps thousands of grey objects to share,
     // and takes long enough for the allocating loop below to reach the goal meanwhile.
     let root = Gc::new(Root {
-        buckets: (0..BUCKETS)
-            .map(|b| {
-                Gc::new(Bucket {
-                    leaves: (0..LEAVES)
-                        .map(|l| Gc::new(Leaf { id: b * LEAVES + l }))
-                        .collect(),
-                })
-            })
-            .collect(),
+        buckets: wide_graph(BUCKETS, LEAVES),
     });
     collect();
     let before = stats().assist_scanned_objects;
@@ -68,13 +51,5 @@ fn an_allocating_thread_past_the_goal_marks_for_the_collector() {
         "allocation past the goal made the thread mark for the collector"
     );
     collect();
-    for (b, bucket) in root.buckets.iter().enumerate() {
-        for (l, leaf) in bucket.leaves.iter().enumerate() {
-            assert_eq!(
-                leaf.id,
-                b as u64 * LEAVES + l as u64,
-                "a live object is intact"
-            );
-        }
-    }
+    check_wide_graph(&root.buckets, LEAVES);
 }

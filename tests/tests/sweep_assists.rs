@@ -6,16 +6,7 @@
 use gc_core::{collect, stats, Gc, GcCell, GcWeak, Trace, Tracer};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-#[derive(Trace)]
-struct Leaf {
-    id: u64,
-}
-
-#[derive(Trace)]
-struct Bucket {
-    leaves: Vec<Gc<Leaf>>,
-}
+use tests::{check_wide_graph, wide_graph, Leaf};
 
 /// Garbage that only a cycle frees (it holds itself); its drop is plain. It also holds a
 /// handle to a live object, which its drop gives back.
@@ -83,15 +74,7 @@ const LEAVES: u64 = 1_000;
 fn an_allocating_thread_past_the_goal_sweeps_for_the_collector() {
     // A live graph of 2 M objects: sweeping visits every one, long enough for the allocating
     // loop below to pass the goal meanwhile.
-    let buckets: Vec<Gc<Bucket>> = (0..BUCKETS)
-        .map(|b| {
-            Gc::new(Bucket {
-                leaves: (0..LEAVES)
-                    .map(|l| Gc::new(Leaf { id: b * LEAVES + l }))
-                    .collect(),
-            })
-        })
-        .collect();
+    let buckets = wide_graph(BUCKETS, LEAVES);
     collect();
     let before = stats().assist_swept_objects;
     let anchor = Gc::new(Leaf { id: u64::MAX });
@@ -131,13 +114,5 @@ fn an_allocating_thread_past_the_goal_sweeps_for_the_collector() {
         0,
         "a value whose drop runs code of its own is dropped on the collector's thread only"
     );
-    for (b, bucket) in buckets.iter().enumerate() {
-        for (l, leaf) in bucket.leaves.iter().enumerate() {
-            assert_eq!(
-                leaf.id,
-                b as u64 * LEAVES + l as u64,
-                "a live object is intact"
-            );
-        }
-    }
+    check_wide_graph(&buckets, LEAVES);
 }
