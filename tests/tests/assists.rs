@@ -4,7 +4,7 @@
 
 use gc_core::{collect, stats, Gc, GcCell, Trace};
 use std::time::{Duration, Instant};
-use tests::{check_wide_graph, wide_graph};
+use tests::{check_wide_graph, wide_graph, Bucket};
 
 #[derive(Trace)]
 struct Root {
