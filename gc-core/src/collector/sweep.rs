@@ -392,7 +392,8 @@ pub(crate) fn help(deadline: Instant, enough: fn() -> bool) -> u64 {
     let mut freeing = None;
     let mut for_collector = Vec::new();
     while let Some((mut piece, epoch)) = sweep_work::claim() {
-        // Made on the first claim only: most calls find nothing to sweep.
+        // Made on the first claim only: most calls find nothing to sweep. Without a cap: an
+        // assist's blocks all go to the pools (only the collector gives spans back).
         let f = freeing.get_or_insert_with(|| Freeing::new(heap::blocks::Recycler::new(u64::MAX)));
         f.sweep_piece(&mut piece, epoch, Some((deadline, &mut for_collector)));
         // Counted before the piece is given back: the cycle ends only after that.

@@ -363,21 +363,17 @@ mod recycling {
             }
         }
 
-        /// Publishes the partial batches and those set aside, on an allocating thread (which
-        /// gives no span back and frees no batch vector: see `Central::spare`).
+        /// Publishes the partial batches of a recycler made without a cap (which sets nothing
+        /// aside), on an allocating thread: it gives no span back and frees no batch vector
+        /// (see `Central::spare`).
         pub(crate) fn flush(mut self) {
+            debug_assert!(
+                self.excess.iter().all(Vec::is_empty),
+                "flush is for a recycler without a cap"
+            );
             for (class, blocks) in std::mem::take(&mut self.pending).into_iter().enumerate() {
                 if !blocks.is_empty() {
                     self.publish(class, blocks);
-                }
-            }
-            for (class, batches) in std::mem::take(&mut self.excess).into_iter().enumerate() {
-                for batch in batches {
-                    POOLED.fetch_add(
-                        batch.len() as u64 * class_layout(class).size() as u64,
-                        Ordering::Relaxed,
-                    );
-                    CENTRAL[class].lock().full.push(batch);
                 }
             }
         }
