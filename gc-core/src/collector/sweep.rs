@@ -280,7 +280,6 @@ impl Freeing {
             heap::list::prefetch_ahead(entries, next);
             let o = entries[next];
             next += 1;
-            self.visited += 1;
             // SAFETY: snapshot objects are live until a sweeper frees them, and one is freed
             // only once its visit (this one) has found it dead.
             let h = unsafe { o.0.as_ref() };
@@ -310,6 +309,7 @@ impl Freeing {
                 break;
             }
         }
+        self.visited += (next - piece.swept) as u64;
         entries.drain(kept..next);
         piece.swept = kept;
     }
@@ -337,8 +337,10 @@ impl Freeing {
 /// a later sweep. A [`SPARE`] (freed at once and kept by its thread, see `heap::cache`) is
 /// freed without being counted again.
 pub(crate) fn sweep(snapshot: &mut ObjList, epoch: u32) -> Swept {
-    let sweeping = SweepingThread::enter(Sweeper::Collector);
-    debug_assert!(sweeping.is_some(), "a cycle never sweeps inside a sweep");
+    // A cycle never runs inside a sweep (the collector's thread neither assists nor waits),
+    // and a sweep without the flag would take dead targets for live ones.
+    let sweeping =
+        SweepingThread::enter(Sweeper::Collector).expect("a cycle never sweeps inside a sweep");
     // Keep up to a goal's worth of free blocks for reuse: the heap grows back to the goal
     // before the next cycle anyway.
     let cap = crate::collector::pacer::goal().max(64 << 20);
