@@ -39,9 +39,11 @@ global! {
 global! {
     static LAST_STACKS: AtomicU64 = AtomicU64::new(0);
 }
-/// The longest an allocating thread past the goal assists (marks, then waits) per 64 KiB
-/// batch.
-const ASSIST_SLICE: std::time::Duration = std::time::Duration::from_micros(500);
+/// The longest an allocating thread past the goal assists (marks, sweeps, then waits) per
+/// 64 KiB batch. It bounds the library's own part of a mutator's longest gap: the pauses
+/// example's longest own gap at 4 M and 16 M live objects went from 540-620 us (a 500 us
+/// slice) to 300-400 us, with the same throughput and about 2% more peak heap there.
+const ASSIST_SLICE: std::time::Duration = std::time::Duration::from_micros(250);
 
 global! {
     /// Nanoseconds allocating threads spent assisting: marking for the collector, or waiting
