@@ -169,9 +169,6 @@ impl<T: 'static> Drop for Gc<T> {
         let before = heap::reclaim::BeforeDrop::read(h, state);
         // Acquire: pairs with the shade's compare-exchange. Read while the handle is held.
         let marked = state.is_marking() && h.mark.load(Ordering::Acquire) == state.epoch();
-        // Read while the handle is held, and only if needed: a block this drop leaves to a
-        // marking cycle is kept by its type's kind of drop (see `last_handle_dropped`).
-        let plain = marked && h.vtable.plain_drop;
         // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
         // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
         let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -185,7 +182,6 @@ impl<T: 'static> Drop for Gc<T> {
                     before,
                     std::mem::size_of::<GcBox<T>>(),
                     marked,
-                    plain,
                 )
             };
         }

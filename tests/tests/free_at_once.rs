@@ -505,7 +505,7 @@ fn plain_list(
 }
 
 #[test]
-fn a_plain_list_dropped_while_a_cycle_marks_gives_its_blocks_to_the_next_allocation() {
+fn a_plain_list_dropped_while_a_cycle_marks_gives_its_blocks_to_the_next_allocations() {
     let _turn = one_at_a_time();
     const { assert!(<PlainNode as Trace>::PLAIN_DROP && !<Node as Trace>::PLAIN_DROP) };
     let drops = DropCounter::new();
@@ -513,43 +513,36 @@ fn a_plain_list_dropped_while_a_cycle_marks_gives_its_blocks_to_the_next_allocat
     let before = stats();
     while_a_cycle_marks(|| drop(head));
     assert_eq!(drops.dropped(), 0, "the cycle kept the list");
-    // No drop of a last handle comes: the first allocation that finds no block kept for its
-    // size class retires the list, and takes one of its blocks.
-    let fresh = Gc::new(PlainNode {
-        next: None,
-        other: None,
-        token: drops.token(),
-    });
+    // No drop of a last handle comes: once the thread has taken a batch of fresh blocks (64
+    // KiB), an allocation retires the list, and the next ones take its blocks.
+    let mut fresh = Vec::new();
+    while drops.dropped() == 0 && fresh.len() < 4096 {
+        fresh.push(plain_node(&drops));
+    }
     assert_eq!(
         drops.dropped(),
         1000,
-        "every value dropped by the allocation once the cycle is over"
+        "every value dropped by one allocation once the cycle is over"
     );
     assert!(
-        blocks.contains(&(Gc::as_ptr(&fresh) as usize)),
-        "the allocation reused a block of the list instead of fresh memory"
+        fresh.len() * std::mem::size_of::<PlainNode>() < 2 * 64 * 1024,
+        "within about a batch of fresh blocks ({} allocations)",
+        fresh.len()
     );
-    let more: Vec<Gc<PlainNode>> = (0..999)
-        .map(|_| {
-            Gc::new(PlainNode {
-                next: None,
-                other: None,
-                token: drops.token(),
-            })
-        })
-        .collect();
+    let more: Vec<Gc<PlainNode>> = (0..1000).map(|_| plain_node(&drops)).collect();
     let reused = more
         .iter()
         .filter(|n| blocks.contains(&(Gc::as_ptr(n) as usize)))
         .count();
     assert_eq!(
-        reused, 999,
-        "the next allocations took the list's other blocks"
+        reused, 1000,
+        "the next allocations took the list's blocks instead of fresh memory"
     );
     assert_eq!(stats().num_gc, before.num_gc + 1, "one cycle ran");
+    let made = 1000 + fresh.len() + more.len();
     drop((fresh, more));
     collect();
-    assert_eq!(drops.dropped(), 2000, "and nothing twice");
+    assert_eq!(drops.dropped(), made, "and nothing twice");
 }
 
 #[test]
@@ -560,17 +553,17 @@ fn an_allocation_leaves_a_value_whose_drop_is_not_plain_to_the_collector() {
     // A plain list whose head holds the only handle to a node whose drop is not plain.
     let (head, _) = plain_list(10, Some(list(1, &other_drops)), &drops);
     while_a_cycle_marks(|| drop(head));
-    let fresh = Gc::new(PlainNode {
-        next: None,
-        other: None,
-        token: drops.token(),
-    });
-    assert_eq!(drops.dropped(), 10, "the allocation retired the plain list");
+    let mut fresh = Vec::new();
+    while drops.dropped() == 0 && fresh.len() < 4096 {
+        fresh.push(plain_node(&drops));
+    }
+    assert_eq!(drops.dropped(), 10, "an allocation retired the plain list");
     assert_eq!(
         other_drops.dropped(),
         0,
         "the node it held, whose drop is not plain, was not dropped inside the allocation"
     );
+    let made = 10 + fresh.len();
     drop(fresh);
     assert_eq!(
         other_drops.dropped(),
@@ -581,5 +574,14 @@ fn an_allocation_leaves_a_value_whose_drop_is_not_plain_to_the_collector() {
     assert_eq!(other_drops.dropped(), 1, "the next cycle dropped it, once");
     collect();
     assert_eq!(other_drops.dropped(), 1, "and only once");
-    assert_eq!(drops.dropped(), 11);
+    assert_eq!(drops.dropped(), made);
+}
+
+/// A plain node holding no handle.
+fn plain_node(drops: &DropCounter) -> Gc<PlainNode> {
+    Gc::new(PlainNode {
+        next: None,
+        other: None,
+        token: drops.token(),
+    })
 }

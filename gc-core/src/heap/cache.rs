@@ -339,8 +339,23 @@ impl Local {
     /// Keeps `obj`, whose last handle this thread dropped while cycle `epoch` marked and which
     /// that cycle had marked before the decrement, to retire it once the cycle is over (blocks
     /// kept for an earlier cycle are forgotten: that cycle is over and the next one has them).
-    /// `plain` is its type's `Trace::PLAIN_DROP`.
-    pub(crate) fn keep_until_marking_ends(&self, obj: ObjPtr, epoch: u32, plain: bool) {
+    /// Kept apart if its type's drop is plain (`Trace::PLAIN_DROP`): an allocation may retire
+    /// those.
+    #[cold]
+    pub(crate) fn keep_until_marking_ends(&self, obj: ObjPtr, epoch: u32) {
+        let plain = {
+            let _list = self.list.lock();
+            // With this list's lock held and the state still in cycle `epoch`, no sweep can
+            // have freed the block: that cycle's sweep keeps what it marked, and the next
+            // cycle's sweep comes after its drain, which waits for this lock.
+            if state::load().epoch() == epoch {
+                // SAFETY: so the block is not freed; the vtable is static.
+                unsafe { obj.0.as_ref() }.vtable.plain_drop
+            } else {
+                // The cycle is over and another has started: the block is that one's.
+                return;
+            }
+        };
         let mut after = self.after_marking.borrow_mut();
         if after.epoch != epoch {
             *after = AfterMarking {
@@ -413,15 +428,18 @@ impl Local {
         Some((after.epoch, taken))
     }
 
-    /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.
+    /// Adds `delta` bytes to the unreported balance and reports it past a batch either way;
+    /// returns true if it reported.
     #[inline]
-    fn account(&self, delta: isize) {
+    fn account(&self, delta: isize) -> bool {
         let unflushed = self.unflushed.get() + delta;
         if unflushed.unsigned_abs() >= FLUSH_BYTES.unsigned_abs() {
             self.unflushed.set(0);
             report(unflushed);
+            true
         } else {
             self.unflushed.set(unflushed);
+            false
         }
     }
 }
@@ -485,7 +503,11 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
             list.objects.push(obj);
             list.totals.allocated(bytes);
         }
-        local.account(bytes as isize);
+        if local.account(bytes as isize) {
+            // A batch of fresh blocks: garbage this thread dropped while the last cycle
+            // marked may give blocks back before the heap grows further.
+            super::reclaim::retire_before_growing(local);
+        }
     });
     if on_thread.is_err() {
         let mut orphans = ORPHANS.lock();
@@ -764,7 +786,7 @@ impl Local {
         // stays part of the heap for the pacer (as a husk does) until it is handed out again
         // or a sweep frees it (which reports it then).
         if let Taken::Removed = taken {
-            self.account(-(bytes as isize));
+            let _reported = self.account(-(bytes as isize));
         }
         Some(taken)
     }

@@ -41,13 +41,6 @@ pub(crate) fn allocate<T: Trace + Send + Sync + 'static>(value: T) -> NonNull<Gc
     if let Some(block) = cache::reuse(layout, &mut init) {
         return block.cast();
     }
-    // No block of the class is kept: garbage this thread dropped while the last cycle marked
-    // may give some back before the heap grows.
-    if reclaim::retire_before_growing() {
-        if let Some(block) = cache::reuse(layout, &mut init) {
-            return block.cast();
-        }
-    }
     let value = value.expect("not moved: no spare was reused");
     let raw = blocks::alloc_block(layout).cast::<GcBox<T>>();
     // SAFETY: `alloc_block` never returns null (it reports failure through

@@ -80,14 +80,12 @@ impl BeforeDrop {
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
 /// to it exists any more, and read `before` before the decrement; `bytes` is the block's size;
 /// `marked` says that a cycle was marking then and had marked `h` (read before the decrement);
-/// `plain` is the value's `Trace::PLAIN_DROP` if `marked` (read then too), else false.
 #[inline(never)]
 pub(crate) unsafe fn last_handle_dropped(
     h: NonNull<Header>,
     before: BeforeDrop,
     bytes: usize,
     marked: bool,
-    plain: bool,
 ) {
     let on_local = cache::with_local(|local| {
         match local.unregister(ObjPtr(h), before.index_hint, before.state) {
@@ -102,7 +100,7 @@ pub(crate) unsafe fn last_handle_dropped(
             None => {
                 local.note_floating(bytes);
                 if marked {
-                    local.keep_until_marking_ends(ObjPtr(h), before.state.epoch(), plain);
+                    local.keep_until_marking_ends(ObjPtr(h), before.state.epoch());
                 }
             }
         }
@@ -158,10 +156,10 @@ unsafe fn retire_after_marking(local: &Local, plain_only: bool) -> bool {
     true
 }
 
-/// Allocating thread about to take a fresh block (it keeps none of the size class): retires
-/// the blocks of plain types whose last handle it dropped while the last cycle marked, if that
-/// cycle is over, so that they (kept as husks) serve this allocation and the next ones instead
-/// of fresh memory. Returns true if it retired blocks.
+/// Allocating thread that has taken a batch of fresh blocks (64 KiB, reported to the pacer):
+/// retires the blocks of plain types whose last handle it dropped while the last cycle marked,
+/// if that cycle is over, so that they (kept as husks) serve its next allocations instead of
+/// fresh memory. Returns true if it retired blocks.
 ///
 /// Without this, a structure dropped while a cycle marked kept its memory until the thread's
 /// next drop of a last handle, and a thread that only allocated meanwhile took fresh memory
@@ -169,18 +167,16 @@ unsafe fn retire_after_marking(local: &Local, plain_only: bool) -> bool {
 /// stretch tree, peaked 40% higher whenever a cycle marked at that drop. Only values whose drop
 /// is plain are dropped inside an allocation, as in a sweep assist: a value whose drop may run
 /// code of its own (which could wait for a lock the allocating thread holds) waits for a drop,
-/// and one reached on the way is left to the collector (see [`Local::unregister`]).
+/// and one reached on the way is left to the collector (see [`Local::unregister`]). Checked
+/// once a batch, not at each allocation: the fast paths stay as they were.
 #[inline]
-pub(crate) fn retire_before_growing() -> bool {
-    cache::with_local(|local| {
-        if !local.keeps_blocks_until_marking_ends(true) || local.frees().active.get() {
-            return false;
-        }
-        // SAFETY: as in `last_handle_dropped`: every block kept is one whose last handle this
-        // thread dropped, once, and no loop runs (checked above).
-        unsafe { retire_plain_after_marking(local) }
-    })
-    .unwrap_or(false)
+pub(crate) fn retire_before_growing(local: &Local) -> bool {
+    if !local.keeps_blocks_until_marking_ends(true) || local.frees().active.get() {
+        return false;
+    }
+    // SAFETY: as in `last_handle_dropped`: every block kept is one whose last handle this
+    // thread dropped, once, and no loop runs (checked above).
+    unsafe { retire_plain_after_marking(local) }
 }
 
 /// The body of [`retire_before_growing`].
