@@ -440,66 +440,6 @@ fn blocks_dropped_while_marking_are_retired_when_the_cycle_ends() {
     });
 }
 
-/// A leaf whose drop is plain (an atomic counter).
-struct PlainLeaf {
-    value: u64,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for PlainLeaf {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-// SAFETY: holds no handle; its drop only counts.
-unsafe impl Trace for PlainLeaf {
-    const HOLDS_HANDLES: bool = false;
-    const PLAIN_DROP: bool = true;
-    fn trace(&self, _: &mut Tracer) {}
-}
-
-/// An object whose drop is plain, holding a plain leaf and a leaf whose drop is not.
-struct PlainPair {
-    plain: Gc<PlainLeaf>,
-    other: Gc<Leaf>,
-}
-
-// SAFETY: both handles are traced; dropping handles is plain.
-unsafe impl Trace for PlainPair {
-    const PLAIN_DROP: bool = true;
-    fn trace(&self, t: &mut Tracer) {
-        self.plain.trace(t);
-        self.other.trace(t);
-    }
-}
-
-fn plain_leaf(value: u64, drops: &Arc<AtomicUsize>) -> Gc<PlainLeaf> {
-    Gc::new(PlainLeaf {
-        value,
-        drops: Arc::clone(drops),
-    })
-}
-
-/// Retiring inside an allocation against a cycle: a plain pair dropped while another thread's
-/// cycle may be in any phase, then an allocation of the plain leaf's class, which may retire
-/// the pair (if the cycle marked it at the drop) and the plain leaf, and leaves the other leaf
-/// to the collector. Every value is dropped exactly once and the new leaf is intact.
-#[test]
-fn plain_blocks_dropped_while_marking_are_retired_by_an_allocation() {
-    loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
-        dropped_while_a_cycle_runs(Gc::new(PlainPair {
-            plain: plain_leaf(1, &drops),
-            other: leaf(2, &drops),
-        }));
-        let fresh = plain_leaf(3, &drops);
-        assert_eq!(fresh.value, 3, "a leaf allocated by the retiring is intact");
-        drop(fresh);
-        assert_dropped_once_after_cycles(&drops, 3);
-    });
-}
-
 /// A cyclic object holding a leaf.
 struct Cyclic {
     me: GcCell<Option<Gc<Cyclic>>>,

@@ -333,14 +333,9 @@ fn a_list_dropped_while_a_cycle_marks_is_dropped_by_its_thread_once_the_cycle_en
         0,
         "the cycle kept the list: its head was reachable when it started"
     );
-    // An allocation drops none of them: their drop is not plain (a token with a `Drop` of
-    // its own, untraced).
+    // An allocation drops none of them: values are dropped where handles are.
     let fresh = Gc::new(0u64);
-    assert_eq!(
-        drops.dropped(),
-        0,
-        "an allocation drops no value whose drop may run code of its own"
-    );
+    assert_eq!(drops.dropped(), 0, "an allocation drops no value");
     // The next last handle this thread drops retires what it dropped while the cycle marked.
     drop(fresh);
     assert_eq!(
@@ -472,116 +467,4 @@ fn objects_dropped_while_a_cycle_marks_are_dropped_a_few_at_a_time_once_it_ends(
     );
     collect();
     assert_eq!(drops.dropped(), 1000, "and nothing twice");
-}
-
-/// A node whose drop is plain: its token is traced, so the derive counts its `Drop` (an
-/// atomic counter) as plain.
-#[derive(Trace)]
-struct PlainNode {
-    next: Option<Gc<PlainNode>>,
-    other: Option<Gc<Node>>,
-    token: DropToken,
-}
-
-/// A list of `n` plain nodes, built tail first, the last one built (the head) holding
-/// `other`; returns the head and the addresses of the nodes' values.
-fn plain_list(
-    n: usize,
-    other: Option<Gc<Node>>,
-    drops: &DropCounter,
-) -> (Gc<PlainNode>, HashSet<usize>) {
-    let mut head: Option<Gc<PlainNode>> = None;
-    let mut seen = HashSet::new();
-    for i in 0..n {
-        let node = Gc::new(PlainNode {
-            next: head,
-            other: if i + 1 == n { other.clone() } else { None },
-            token: drops.token(),
-        });
-        seen.insert(Gc::as_ptr(&node) as usize);
-        head = Some(node);
-    }
-    (head.expect("n > 0"), seen)
-}
-
-#[test]
-fn a_plain_list_dropped_while_a_cycle_marks_gives_its_blocks_to_the_next_allocations() {
-    let _turn = one_at_a_time();
-    const { assert!(<PlainNode as Trace>::PLAIN_DROP && !<Node as Trace>::PLAIN_DROP) };
-    let drops = DropCounter::new();
-    let (head, blocks) = plain_list(1000, None, &drops);
-    let before = stats();
-    while_a_cycle_marks(|| drop(head));
-    assert_eq!(drops.dropped(), 0, "the cycle kept the list");
-    // No drop of a last handle comes: once the thread has taken a batch of fresh blocks (64
-    // KiB), an allocation retires the list, and the next ones take its blocks.
-    let mut fresh = Vec::new();
-    while drops.dropped() == 0 && fresh.len() < 4096 {
-        fresh.push(plain_node(&drops));
-    }
-    assert_eq!(
-        drops.dropped(),
-        1000,
-        "every value dropped by one allocation once the cycle is over"
-    );
-    assert!(
-        fresh.len() * std::mem::size_of::<PlainNode>() < 2 * 64 * 1024,
-        "within about a batch of fresh blocks ({} allocations)",
-        fresh.len()
-    );
-    let more: Vec<Gc<PlainNode>> = (0..1000).map(|_| plain_node(&drops)).collect();
-    let reused = more
-        .iter()
-        .filter(|n| blocks.contains(&(Gc::as_ptr(n) as usize)))
-        .count();
-    assert_eq!(
-        reused, 1000,
-        "the next allocations took the list's blocks instead of fresh memory"
-    );
-    assert_eq!(stats().num_gc, before.num_gc + 1, "one cycle ran");
-    let made = 1000 + fresh.len() + more.len();
-    drop((fresh, more));
-    collect();
-    assert_eq!(drops.dropped(), made, "and nothing twice");
-}
-
-#[test]
-fn an_allocation_leaves_a_value_whose_drop_is_not_plain_to_the_collector() {
-    let _turn = one_at_a_time();
-    let drops = DropCounter::new();
-    let other_drops = DropCounter::new();
-    // A plain list whose head holds the only handle to a node whose drop is not plain.
-    let (head, _) = plain_list(10, Some(list(1, &other_drops)), &drops);
-    while_a_cycle_marks(|| drop(head));
-    let mut fresh = Vec::new();
-    while drops.dropped() == 0 && fresh.len() < 4096 {
-        fresh.push(plain_node(&drops));
-    }
-    assert_eq!(drops.dropped(), 10, "an allocation retired the plain list");
-    assert_eq!(
-        other_drops.dropped(),
-        0,
-        "the node it held, whose drop is not plain, was not dropped inside the allocation"
-    );
-    let made = 10 + fresh.len();
-    drop(fresh);
-    assert_eq!(
-        other_drops.dropped(),
-        0,
-        "nor later by this thread: it was left to the collector"
-    );
-    collect();
-    assert_eq!(other_drops.dropped(), 1, "the next cycle dropped it, once");
-    collect();
-    assert_eq!(other_drops.dropped(), 1, "and only once");
-    assert_eq!(drops.dropped(), made);
-}
-
-/// A plain node holding no handle.
-fn plain_node(drops: &DropCounter) -> Gc<PlainNode> {
-    Gc::new(PlainNode {
-        next: None,
-        other: None,
-        token: drops.token(),
-    })
 }

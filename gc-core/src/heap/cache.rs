@@ -71,25 +71,12 @@ pub(crate) struct Local {
     /// Bytes of garbage left to the collector and not yet reported (see `note_floating`).
     floating: Cell<u64>,
     frees: Frees,
-    /// Blocks whose last handle this thread dropped while a cycle marked, each seen marked by
-    /// that cycle before the decrement: retired by this thread once that cycle is over (see
-    /// `heap::reclaim`).
-    after_marking: RefCell<AfterMarking>,
+    /// Blocks whose last handle this thread dropped while cycle `.0` marked, each seen marked
+    /// by that cycle before the decrement: retired by this thread once that cycle is over
+    /// (see `heap::reclaim`).
+    after_marking: RefCell<(u32, Vec<ObjPtr>)>,
     /// `after_marking` holds blocks.
     after_marking_pending: Cell<bool>,
-    /// `after_marking` holds blocks of a type whose drop is plain (see `Trace::PLAIN_DROP`).
-    plain_after_marking_pending: Cell<bool>,
-}
-
-/// The blocks [`Local::keep_until_marking_ends`] keeps, by whether their type's drop is plain:
-/// an allocation may retire the plain ones (see `heap::reclaim::retire_before_growing`), only
-/// a drop the others.
-#[derive(Default)]
-struct AfterMarking {
-    /// The epoch of the cycle that marked them.
-    epoch: u32,
-    plain: Vec<ObjPtr>,
-    other: Vec<ObjPtr>,
 }
 
 /// Blocks a thread took from its list (see [`Local::unregister`]) whose values are waiting to
@@ -97,9 +84,6 @@ struct AfterMarking {
 #[derive(Default)]
 pub(crate) struct Frees {
     pub(crate) active: Cell<bool>,
-    /// The loop runs inside an allocation: it drops only values whose drop is plain, and
-    /// leaves the others to the collector (see [`Local::unregister`]).
-    pub(crate) plain_only: Cell<bool>,
     /// Each block with its [`Taken`] packed in one word (two words an entry: a larger one
     /// went through the stack and cost binary-trees measurably).
     pending: ThreadCell<Vec<(ObjPtr, u64)>>,
@@ -311,9 +295,8 @@ impl Local {
             kept: ThreadCell::default(),
             floating: Cell::new(0),
             frees: Frees::default(),
-            after_marking: RefCell::new(AfterMarking::default()),
+            after_marking: RefCell::new((0, Vec::new())),
             after_marking_pending: Cell::new(false),
-            plain_after_marking_pending: Cell::new(false),
         }
     }
 
@@ -339,107 +322,60 @@ impl Local {
     /// Keeps `obj`, whose last handle this thread dropped while cycle `epoch` marked and which
     /// that cycle had marked before the decrement, to retire it once the cycle is over (blocks
     /// kept for an earlier cycle are forgotten: that cycle is over and the next one has them).
-    /// Kept apart if its type's drop is plain (`Trace::PLAIN_DROP`): an allocation may retire
-    /// those.
-    #[cold]
     pub(crate) fn keep_until_marking_ends(&self, obj: ObjPtr, epoch: u32) {
-        let plain = {
-            let _list = self.list.lock();
-            // With this list's lock held and the state still in cycle `epoch`, no sweep can
-            // have freed the block: that cycle's sweep keeps what it marked, and the next
-            // cycle's sweep comes after its drain, which waits for this lock.
-            if state::load().epoch() == epoch {
-                // SAFETY: so the block is not freed; the vtable is static.
-                unsafe { obj.0.as_ref() }.vtable.plain_drop
-            } else {
-                // The cycle is over and another has started: the block is that one's.
-                return;
-            }
-        };
         let mut after = self.after_marking.borrow_mut();
-        if after.epoch != epoch {
-            *after = AfterMarking {
-                epoch,
-                ..AfterMarking::default()
-            };
-            self.plain_after_marking_pending.set(false);
+        if after.0 != epoch {
+            *after = (epoch, Vec::new());
         }
-        if plain {
-            after.plain.push(obj);
-            self.plain_after_marking_pending.set(true);
-        } else {
-            after.other.push(obj);
-        }
+        after.1.push(obj);
         self.after_marking_pending.set(true);
     }
 
     /// True if [`keep_until_marking_ends`](Self::keep_until_marking_ends) kept blocks not
-    /// taken yet (with `plain_only`, blocks of types whose drop is plain).
+    /// taken yet.
     #[inline]
-    pub(crate) fn keeps_blocks_until_marking_ends(&self, plain_only: bool) -> bool {
-        if plain_only {
-            self.plain_after_marking_pending.get()
-        } else {
-            self.after_marking_pending.get()
-        }
+    pub(crate) fn keeps_blocks_until_marking_ends(&self) -> bool {
+        self.after_marking_pending.get()
     }
 
     /// Up to `most` of the blocks kept by
-    /// [`keep_until_marking_ends`](Self::keep_until_marking_ends) (with `plain_only`, only
-    /// those of types whose drop is plain; the last kept first) and the epoch of their cycle,
-    /// if that cycle is over (its phase is `Idle` and no other has started): they are this
-    /// thread's to retire ([`unregister`](Self::unregister) with that state); the others stay
-    /// for the next call. Blocks of a cycle not yet over stay; those of an earlier one are
-    /// forgotten (the next cycle frees them).
-    pub(crate) fn take_after_marking(
-        &self,
-        most: usize,
-        plain_only: bool,
-    ) -> Option<(u32, Vec<ObjPtr>)> {
-        if !self.keeps_blocks_until_marking_ends(plain_only) {
+    /// [`keep_until_marking_ends`](Self::keep_until_marking_ends) (the last kept first) and the
+    /// epoch of their cycle, if that cycle is over (its phase is `Idle` and no other has
+    /// started): they are this thread's to retire ([`unregister`](Self::unregister) with that
+    /// state); the others stay for the next call. Blocks of a cycle not yet over stay; those
+    /// of an earlier one are forgotten (the next cycle frees them).
+    pub(crate) fn take_after_marking(&self, most: usize) -> Option<(u32, Vec<ObjPtr>)> {
+        if !self.after_marking_pending.get() {
             return None;
         }
         let mut after = self.after_marking.borrow_mut();
         let now = state::load();
-        if now.epoch() == after.epoch && now.phase() != Phase::Idle {
+        if now.epoch() == after.0 && now.phase() != Phase::Idle {
             return None;
         }
-        if now != State::new(after.epoch, Phase::Idle) {
+        if now != State::new(after.0, Phase::Idle) {
             self.after_marking_pending.set(false);
-            self.plain_after_marking_pending.set(false);
-            *after = AfterMarking::default();
+            *after = (0, Vec::new());
             return None;
         }
-        let plain = after.plain.len();
-        let mut taken = after.plain.split_off(plain.saturating_sub(most));
-        if !plain_only {
-            let other = after.other.len();
-            let room = most - taken.len();
-            taken.extend(after.other.drain(other.saturating_sub(room)..));
-        }
-        if after.plain.is_empty() {
-            self.plain_after_marking_pending.set(false);
-            after.plain = Vec::new();
-        }
-        if after.plain.is_empty() && after.other.is_empty() {
+        let kept = after.1.len();
+        let taken = after.1.split_off(kept.saturating_sub(most));
+        if after.1.is_empty() {
             self.after_marking_pending.set(false);
-            after.other = Vec::new();
+            after.1 = Vec::new();
         }
-        Some((after.epoch, taken))
+        Some((after.0, taken))
     }
 
-    /// Adds `delta` bytes to the unreported balance and reports it past a batch either way;
-    /// returns true if it reported.
+    /// Adds `delta` bytes to the unreported balance and reports it past a batch either way.
     #[inline]
-    fn account(&self, delta: isize) -> bool {
+    fn account(&self, delta: isize) {
         let unflushed = self.unflushed.get() + delta;
         if unflushed.unsigned_abs() >= FLUSH_BYTES.unsigned_abs() {
             self.unflushed.set(0);
             report(unflushed);
-            true
         } else {
             self.unflushed.set(unflushed);
-            false
         }
     }
 }
@@ -503,11 +439,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
             list.objects.push(obj);
             list.totals.allocated(bytes);
         }
-        if local.account(bytes as isize) {
-            // A batch of fresh blocks: garbage this thread dropped while the last cycle
-            // marked may give blocks back before the heap grows further.
-            super::reclaim::retire_before_growing(local);
-        }
+        local.account(bytes as isize);
     });
     if on_thread.is_err() {
         let mut orphans = ORPHANS.lock();
@@ -730,11 +662,6 @@ impl Local {
                 if h.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0 {
                     return None;
                 }
-                // Inside an allocation, a value whose drop may run code of its own is left to
-                // the collector (see `heap::reclaim::retire_before_growing`).
-                if self.frees.plain_only.get() && !h.vtable.plain_drop {
-                    return None;
-                }
                 // Relaxed: the lock orders it before the next drain, hence before every pass
                 // of the next cycle.
                 h.mark.store(RETIRING, Ordering::Relaxed);
@@ -755,14 +682,6 @@ impl Local {
             }
             // SAFETY: found in this list, so not freed (see above); the vtable is static.
             let h = unsafe { obj.0.as_ref() };
-            // Inside an allocation, a value whose drop or cleanups may run code of their own
-            // is left to the collector (see `heap::reclaim::retire_before_growing`). Acquire:
-            // as for the flags above.
-            if self.frees.plain_only.get()
-                && (!h.vtable.plain_drop || h.flags.load(Ordering::Acquire) & HAS_CLEANUP != 0)
-            {
-                return None;
-            }
             let layout = h.vtable.layout;
             let taken = if h.vtable.class.is_some() {
                 // Relaxed: the lock orders it before the next drain, hence before every
@@ -786,7 +705,7 @@ impl Local {
         // stays part of the heap for the pacer (as a husk does) until it is handed out again
         // or a sweep frees it (which reports it then).
         if let Taken::Removed = taken {
-            let _reported = self.account(-(bytes as isize));
+            self.account(-(bytes as isize));
         }
         Some(taken)
     }

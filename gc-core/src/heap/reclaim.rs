@@ -79,7 +79,7 @@ impl BeforeDrop {
 /// # Safety
 /// The caller dropped the last handle to `h` (its count went from one to zero), so no handle
 /// to it exists any more, and read `before` before the decrement; `bytes` is the block's size;
-/// `marked` says that a cycle was marking then and had marked `h` (read before the decrement);
+/// `marked` says that a cycle was marking then and had marked `h` (read before the decrement).
 #[inline(never)]
 pub(crate) unsafe fn last_handle_dropped(
     h: NonNull<Header>,
@@ -104,10 +104,10 @@ pub(crate) unsafe fn last_handle_dropped(
                 }
             }
         }
-        if local.keeps_blocks_until_marking_ends(false) && !local.frees().active.get() {
+        if local.keeps_blocks_until_marking_ends() && !local.frees().active.get() {
             // SAFETY: every block kept is one whose last handle this thread dropped, once (it
             // is kept only when `unregister` left it), and no loop runs (checked above).
-            unsafe { retire_after_marking(local, false) };
+            unsafe { retire_after_marking(local) };
         }
     });
     if on_local.is_none() && before.state.phase() == Phase::Idle {
@@ -136,15 +136,12 @@ const RETIRE_AFTER_MARKING: usize = 256;
 /// list, hence none has swept), as for a drop between cycles. The others wait for the
 /// thread's next drops (or, if a cycle starts first, for that cycle to free them).
 ///
-/// With `plain_only` (inside an allocation, see [`retire_before_growing`]), only blocks of types
-/// whose drop is plain are taken. Returns true if it took blocks.
-///
 /// # Safety
 /// Each kept block's last handle was dropped by this thread, once; no loop is running on it.
 #[cold]
-unsafe fn retire_after_marking(local: &Local, plain_only: bool) -> bool {
-    let Some((epoch, blocks)) = local.take_after_marking(RETIRE_AFTER_MARKING, plain_only) else {
-        return false;
+unsafe fn retire_after_marking(local: &Local) {
+    let Some((epoch, blocks)) = local.take_after_marking(RETIRE_AFTER_MARKING) else {
+        return;
     };
     let idle = State::new(epoch, Phase::Idle);
     for obj in blocks {
@@ -152,53 +149,6 @@ unsafe fn retire_after_marking(local: &Local, plain_only: bool) -> bool {
             // SAFETY: `unregister` made this thread the block's only owner; no loop runs.
             unsafe { free_loop(local, obj.0, taken) };
         }
-    }
-    true
-}
-
-/// Allocating thread that has taken a batch of fresh blocks (64 KiB, reported to the pacer):
-/// retires the blocks of plain types whose last handle it dropped while the last cycle marked,
-/// if that cycle is over, so that they (kept as husks) serve its next allocations instead of
-/// fresh memory. Returns true if it retired blocks.
-///
-/// Without this, a structure dropped while a cycle marked kept its memory until the thread's
-/// next drop of a last handle, and a thread that only allocated meanwhile took fresh memory
-/// for all it built: binary-trees, building its long-lived tree right after dropping the
-/// stretch tree, peaked 40% higher whenever a cycle marked at that drop. Only values whose drop
-/// is plain are dropped inside an allocation, as in a sweep assist: a value whose drop may run
-/// code of its own (which could wait for a lock the allocating thread holds) waits for a drop,
-/// and one reached on the way is left to the collector (see [`Local::unregister`]). Checked
-/// once a batch, not at each allocation: the fast paths stay as they were.
-#[inline]
-pub(crate) fn retire_before_growing(local: &Local) -> bool {
-    if !local.keeps_blocks_until_marking_ends(true) || local.frees().active.get() {
-        return false;
-    }
-    // SAFETY: as in `last_handle_dropped`: every block kept is one whose last handle this
-    // thread dropped, once, and no loop runs (checked above).
-    unsafe { retire_plain_after_marking(local) }
-}
-
-/// The body of [`retire_before_growing`].
-///
-/// # Safety
-/// As for [`retire_after_marking`].
-#[cold]
-#[inline(never)]
-unsafe fn retire_plain_after_marking(local: &Local) -> bool {
-    let frees = local.frees();
-    frees.plain_only.set(true);
-    let _plain_only = PlainOnly(frees);
-    // SAFETY: the caller's promise.
-    unsafe { retire_after_marking(local, true) }
-}
-
-/// Ends a loop that drops only plain values, also if it unwinds.
-struct PlainOnly<'a>(&'a Frees);
-
-impl Drop for PlainOnly<'_> {
-    fn drop(&mut self) {
-        self.0.plain_only.set(false);
     }
 }
 
