@@ -156,8 +156,10 @@ pub(crate) fn wait_helping(slice: Duration) {
             let _parked = crate::park::park();
             super::assist::help(Some(t + slice));
         }
-        if super::sweep::help(t + slice, || false) == 0 {
-            wait_for_cycle_end(Some(slice), || false);
+        // Waits only for what the slice has left: a slice spent marking is not followed by a
+        // slice spent idle while marking work may still be shared.
+        if t.elapsed() < slice && super::sweep::help(t + slice, || false) == 0 {
+            wait_for_cycle_end(Some(slice.saturating_sub(t.elapsed())), || false);
         }
     }
 }
