@@ -43,6 +43,7 @@
 //! [`add_cleanup`], which runs after the object is freed and cannot observe it.
 
 mod barrier;
+mod biased_lock;
 mod cell;
 mod cleanup;
 mod collector;

@@ -1,12 +1,13 @@
-//! A lock for data held for a few instructions at a time (a thread's allocation list): one
-//! atomic swap to take it and a release store to give it back, where a general mutex does two
-//! read-modify-writes. Under loom it is the model's mutex.
+//! A lock for data held for a few instructions at a time (a thread's allocation list, when its
+//! owner cannot take its biased lock): one atomic swap to take it and a release store to give
+//! it back, where a general mutex does two read-modify-writes. Under loom it is the model's
+//! mutex.
 
 #[cfg(loom)]
-pub(crate) use crate::primitive::Mutex as SpinLock;
+pub(crate) use crate::primitive::{Mutex as SpinLock, MutexGuard as Guard};
 
 #[cfg(not(loom))]
-pub(crate) use imp::SpinLock;
+pub(crate) use imp::{Guard, SpinLock};
 
 #[cfg(not(loom))]
 mod imp {

@@ -18,10 +18,10 @@ use super::header::{Header, HAS_CLEANUP, HUSK, RETIRING, SPARE};
 use super::list::ObjList;
 use super::thread_cell::ThreadCell;
 use super::ObjPtr;
+use crate::biased_lock::BiasedLock;
 use crate::collector::pacer;
 use crate::collector::state::{self, Phase, State};
 use crate::primitive::{global, local, Arc, Mutex, Ordering};
-use crate::spin_lock::SpinLock;
 use std::alloc::Layout;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::ptr::NonNull;
@@ -39,8 +39,8 @@ pub(crate) struct ThreadList {
 }
 
 /// A thread's list: its owner takes the lock for each allocation and each block it frees at
-/// once, the collector to drain it.
-type Shared = Arc<SpinLock<ThreadList>>;
+/// once (without a read-modify-write: the lock is biased to it), the collector to drain it.
+type Shared = Arc<BiasedLock<ThreadList>>;
 
 global! {
     /// Every thread's list, plus lists of exited threads not yet drained.
@@ -300,6 +300,15 @@ impl Local {
         }
     }
 
+    /// Takes this thread's list lock, as its owner (no read-modify-write).
+    #[inline(always)]
+    fn own_list(&self) -> crate::biased_lock::Guard<'_, ThreadList> {
+        // SAFETY: a `Local` lives in its thread's `LOCAL` and is reached only from that thread
+        // (`Cell`s make it `!Sync`), so its list has one owner; every hold is a few statements
+        // that allocate no block and free none, so none nests in another.
+        unsafe { self.list.lock_as_owner() }
+    }
+
     /// Counts `bytes` of a block whose last handle this thread dropped and left to the
     /// collector (see [`unregister`](Self::unregister)), reporting them to the pacer past a
     /// batch.
@@ -430,7 +439,7 @@ pub(crate) fn register(obj: ObjPtr, bytes: usize) {
     let on_thread = LOCAL.try_with(|local| {
         let local = local.get_or_init(Local::new);
         {
-            let mut list = local.list.lock();
+            let mut list = local.own_list();
             // Relaxed: published with the block (by this lock to the collector, by whatever
             // publishes the handle to other threads).
             h.mark.store(state::load().epoch(), Ordering::Relaxed);
@@ -497,7 +506,7 @@ fn reuse_kept(
         return None;
     }
     let obj = {
-        let mut list = local.list.lock();
+        let mut list = local.own_list();
         let spare = if spare_kept {
             // SAFETY: the lock is held, `drains` read under it; the block is handed out.
             unsafe { spares.take(class, list.drains) }
@@ -640,7 +649,7 @@ impl Local {
         dropped_in: State,
     ) -> Option<Taken> {
         let (taken, bytes) = {
-            let mut list = self.list.lock();
+            let mut list = self.own_list();
             // The tag is a hint: the entry it names is checked (`obj` can be in at most one
             // list, and only once). A tag with an epoch is a count phase's, which overwrote
             // the index (the block is in a snapshot, or a snapshot object holds a handle to
