@@ -1,7 +1,7 @@
 //! `Gc<T>`: a shared handle to a value on the collected heap.
 
 use crate::barrier;
-use crate::heap::header::{GcBox, Header};
+use crate::heap::header::{GcBox, Header, HAS_WEAK};
 use crate::heap::{self};
 use crate::primitive::Ordering;
 use crate::trace::{Trace, Tracer};
@@ -169,9 +169,22 @@ impl<T: 'static> Drop for Gc<T> {
         let before = heap::reclaim::BeforeDrop::read(h, state);
         // Acquire: pairs with the shade's compare-exchange. Read while the handle is held.
         let marked = state.is_marking() && h.mark.load(Ordering::Acquire) == state.epoch();
-        // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
-        // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
-        let last = h.strong.fetch_sub(1, Ordering::SeqCst) == 1;
+        // Acquire: pairs with the Release of the other handles' decrements (their uses of the
+        // value come before its drop here) and of the weak flag's set (see `Header::flags`).
+        let last = if h.strong.load(Ordering::Acquire) == 1
+            && h.flags.load(Ordering::Acquire) & HAS_WEAK == 0
+        {
+            // The only handle, and no weak reference to raise the count: no other thread
+            // changes it, so a store does what the decrement would, without a read-modify-write.
+            // Release: after the state read and the barrier above, as the decrement would be;
+            // pairs with the collector's root-phase load (ARCHITECTURE.md section 3).
+            h.strong.store(0, Ordering::Release);
+            true
+        } else {
+            // SeqCst: pairs with the collector's root-phase load of `strong`, and with the
+            // compare-exchange of `GcWeak::upgrade`, which never raises a zero count.
+            h.strong.fetch_sub(1, Ordering::SeqCst) == 1
+        };
         crate::primitive::sc_fence();
         if last {
             // SAFETY: this was the last handle (the count went from one to zero), and

@@ -164,8 +164,9 @@ pub(crate) fn clear(h: &Header) {
 
 /// Clears the weak slot of an object whose last handle the calling thread just dropped. A slot
 /// is made only through a handle, and every other handle's drop is in the release sequence of
-/// the count our decrement read, so a flag set through it is visible here: a clear flag is
-/// final, and the common case costs a load, not a read-modify-write.
+/// the count our decrement (or, for the only handle, our `Acquire` load of one) read, so a flag
+/// set through it is visible here: a clear flag is final, and the common case costs a load,
+/// not a read-modify-write.
 pub(crate) fn clear_owned(h: &Header) {
     // Acquire: pairs with the AcqRel set in `new_for` (made before that handle's drop).
     if h.flags.load(Ordering::Acquire) & HAS_WEAK != 0 {

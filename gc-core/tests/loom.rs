@@ -202,6 +202,53 @@ fn weak_upgrade_races_with_the_sweep() {
     });
 }
 
+/// What the other thread runs: it upgrades a weak reference.
+type Upgrader = Box<dyn FnOnce() -> Option<Gc<Leaf>> + Send>;
+
+/// Drops the only handle to a leaf while another thread upgrades a weak reference to it that
+/// `weak` makes (given the handle, it may make it through a clone on the other thread): the
+/// upgrade either fails or returns a handle to a value that stays intact.
+fn only_handle_dropped_while_upgraded(weak: fn(&Gc<Leaf>) -> Upgrader) {
+    loom::model(move || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let l = leaf(5, &drops);
+        let t = thread::spawn(weak(&l));
+        drop(l);
+        if let Some(l) = t.join().unwrap() {
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                0,
+                "an upgraded leaf was dropped"
+            );
+            assert_eq!(l.value, 5);
+        }
+    });
+}
+
+/// The drop of the only handle stores a zero count instead of decrementing it, unless a weak
+/// reference exists: it must see the flag and decrement (it fails without the flag test).
+#[test]
+fn only_handle_dropped_while_its_weak_is_upgraded() {
+    only_handle_dropped_while_upgraded(|l| {
+        let w = Gc::downgrade(l);
+        Box::new(move || w.upgrade())
+    });
+}
+
+/// As above, with the weak reference made on the other thread from a second handle, which that
+/// thread drops before upgrading: the flag it set must be seen by the first handle's drop.
+#[test]
+fn only_handle_dropped_while_another_thread_upgrades_its_weak() {
+    only_handle_dropped_while_upgraded(|l| {
+        let other = l.clone();
+        Box::new(move || {
+            let w = Gc::downgrade(&other);
+            drop(other);
+            w.upgrade()
+        })
+    });
+}
+
 /// `collect()` while holding a cell mutably, on two threads: the marker reads the cell of the
 /// parked holder instead of waiting (loom reports a deadlock otherwise).
 #[test]

@@ -58,7 +58,8 @@ pub(crate) struct Header {
     /// Number of `Gc` handles to this object anywhere: locals, globals, other objects, frames.
     /// Incremented by clone and upgrade, decremented by drop, all `SeqCst`, pairing with the
     /// collector's `SeqCst` load in the root phase, so the count it reads is a point in the
-    /// single total order the protocol argument (ARCHITECTURE.md) reasons about. Once an
+    /// single total order the protocol argument (ARCHITECTURE.md) reasons about; except that
+    /// the drop of the only handle (count one, no weak reference) stores zero (`Release`). Once an
     /// object is found dead, only sweepers change its count (`AcqRel`: dropping the handles
     /// inside other dead values, and adding `VALUE_DROPPED` once its own value is dropped; see
     /// `collector::sweep`).
