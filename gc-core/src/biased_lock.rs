@@ -11,7 +11,7 @@
 //! The owner and the others meet as in Dekker's algorithm. The owner sets `owner_in`, then
 //! reads `revoked`; another thread sets `revoked`, then reads `owner_in`; so one of them sees
 //! the other. Each side needs a full barrier between its store and its load; the owner's is
-//! only a compiler fence because the other side's, [`heavy_fence`], makes every running thread
+//! only a compiler fence because the other side's, `fence::heavy`, makes every running thread
 //! of the process execute a full barrier (Linux `membarrier`, the technique of asymmetric
 //! fences). Where that call is missing, every lock is the inner [`SpinLock`] (one swap).
 //! Under loom both barriers are `SeqCst` fences, which the model checks.
@@ -25,12 +25,14 @@ use std::ops::{Deref, DerefMut};
 pub(crate) struct BiasedLock<T> {
     /// The owner is inside (or entering) its fast path. Written by the owner only.
     owner_in: AtomicBool,
-    /// A thread other than the owner holds (or is taking) the lock. Written under `inner`.
+    /// A thread other than the owner holds (or is taking) the lock. Written under `inner`;
+    /// always set where the lock is not biased, so the owner always takes `inner`.
     revoked: AtomicBool,
     /// Orders the other threads among themselves, and the owner against them once it saw
     /// `revoked`.
     inner: SpinLock<()>,
-    /// False where [`heavy_fence`] is unavailable: every lock is then `inner`.
+    /// False where [`fence::heavy`] is unavailable: every lock is then `inner` (`revoked`
+    /// stays set).
     biased: bool,
     value: UnsafeCell<T>,
 }
@@ -43,7 +45,7 @@ impl<T: Default> Default for BiasedLock<T> {
     fn default() -> BiasedLock<T> {
         BiasedLock {
             owner_in: AtomicBool::new(false),
-            revoked: AtomicBool::new(false),
+            revoked: AtomicBool::new(!fence::available()),
             inner: SpinLock::default(),
             biased: fence::available(),
             value: UnsafeCell::new(T::default()),
@@ -78,23 +80,21 @@ impl<T> BiasedLock<T> {
     /// the lock already.
     #[inline]
     pub(crate) unsafe fn lock_as_owner(&self) -> Guard<'_, T> {
-        if self.biased {
-            // Relaxed store, then the light half of the barrier pair: `heavy_fence` on the other
-            // side orders this store before our load of `revoked` for the other thread.
-            self.owner_in.store(true, Ordering::Relaxed);
-            fence::light();
-            // Acquire: pairs with the Release store that gives `revoked` back in `Guard::drop`,
-            // so another thread's writes under the lock are seen.
-            if !self.revoked.load(Ordering::Acquire) {
-                return Guard {
-                    lock: self,
-                    how: Held::Owner,
-                    _inner: None,
-                };
-            }
-            // Release: pairs with the other thread's Acquire load of `owner_in`.
-            self.owner_in.store(false, Ordering::Release);
+        // Relaxed store, then the light half of the barrier pair: `fence::heavy` on the other
+        // side orders this store before our load of `revoked` for the other thread.
+        self.owner_in.store(true, Ordering::Relaxed);
+        fence::light();
+        // Acquire: pairs with the Release store that gives `revoked` back in `Guard::drop`,
+        // so another thread's writes under the lock are seen.
+        if !self.revoked.load(Ordering::Acquire) {
+            return Guard {
+                lock: self,
+                how: Held::Owner,
+                _inner: None,
+            };
         }
+        // Release: pairs with the other thread's Acquire load of `owner_in`.
+        self.owner_in.store(false, Ordering::Release);
         Guard {
             lock: self,
             how: Held::OwnerInner,
@@ -199,10 +199,11 @@ mod fence {
     #[cfg(target_os = "linux")]
     pub(super) fn heavy() {
         // SAFETY: as in `register`.
-        let r = unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) };
-        if r != 0 {
-            // Registered, so this cannot fail; if it did, no owner's fast path could be
-            // trusted any more.
+        let expedited = || unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) };
+        // A child made by `fork` may have lost the registration: register again, once.
+        if expedited() != 0 && !(register() && expedited() == 0) {
+            // No owner's fast path could be trusted any more.
+            eprintln!("gc: membarrier failed after it was registered; aborting");
             std::process::abort();
         }
         std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
@@ -231,6 +232,64 @@ mod fence {
 
     pub(super) fn heavy() {
         loom::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod thread_tests {
+    use super::BiasedLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// Reads the counter, waits a little, writes it plus one: a hold that overlapped another
+    /// would lose an addition.
+    fn add(counter: &mut u64) {
+        let v = *counter;
+        for _ in 0..20 {
+            std::hint::spin_loop();
+        }
+        *counter = std::hint::black_box(v) + 1;
+    }
+
+    /// The owner adds to a plain counter under the lock until another thread has taken it
+    /// 2,000 times (now and then, so that it mostly finds the owner on its fast path) and
+    /// added too.
+    fn no_addition_is_lost(lock: BiasedLock<u64>) {
+        let lock = Arc::new(lock);
+        let done = Arc::new(AtomicBool::new(false));
+        let other = {
+            let (lock, done) = (Arc::clone(&lock), Arc::clone(&done));
+            std::thread::spawn(move || {
+                for _ in 0..2_000 {
+                    add(&mut lock.lock());
+                    for _ in 0..500 {
+                        std::hint::spin_loop();
+                    }
+                }
+                done.store(true, Ordering::Release);
+            })
+        };
+        let mut own = 0;
+        while !done.load(Ordering::Acquire) {
+            // SAFETY: this thread is the lock's only owner, and holds it once at a time.
+            add(&mut *unsafe { lock.lock_as_owner() });
+            own += 1;
+        }
+        other.join().unwrap();
+        assert_eq!(*lock.lock(), own + 2_000);
+    }
+
+    #[test]
+    fn biased_where_membarrier_works() {
+        no_addition_is_lost(BiasedLock::default());
+    }
+
+    #[test]
+    fn a_spin_lock_where_it_does_not() {
+        let mut lock = BiasedLock::default();
+        lock.biased = false;
+        lock.revoked = crate::primitive::AtomicBool::new(true);
+        no_addition_is_lost(lock);
     }
 }
 
