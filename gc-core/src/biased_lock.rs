@@ -286,10 +286,11 @@ mod thread_tests {
 
     #[test]
     fn a_spin_lock_where_it_does_not() {
-        let mut lock = BiasedLock::default();
-        lock.biased = false;
-        lock.revoked = crate::primitive::AtomicBool::new(true);
-        no_addition_is_lost(lock);
+        no_addition_is_lost(BiasedLock {
+            biased: false,
+            revoked: crate::primitive::AtomicBool::new(true),
+            ..BiasedLock::default()
+        });
     }
 }
 
