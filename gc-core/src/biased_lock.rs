@@ -15,9 +15,15 @@
 //! of the process execute a full barrier (Linux `membarrier`, the technique of asymmetric
 //! fences). Where that call is missing, every lock is the inner [`SpinLock`] (one swap).
 //! Under loom both barriers are `SeqCst` fences, which the model checks.
+//!
+//! `membarrier` needs the process registered first, and registering a process that already
+//! runs several threads waits for every CPU to pass a scheduling point (10-30 ms measured
+//! here): [`register_in_background`] does it on a thread of its own, and locks made before it
+//! is done start unbiased (every lock is `inner`) and are biased by [`BiasedLock::bias`].
 
 use crate::primitive::{AtomicBool, Ordering};
 use crate::spin_lock::{Guard as InnerGuard, SpinLock};
+pub(crate) use fence::{ready, register_in_background};
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
 
@@ -26,14 +32,14 @@ pub(crate) struct BiasedLock<T> {
     /// The owner is inside (or entering) its fast path. Written by the owner only.
     owner_in: AtomicBool,
     /// A thread other than the owner holds (or is taking) the lock. Written under `inner`;
-    /// always set where the lock is not biased, so the owner always takes `inner`.
+    /// always set while the lock is not biased, so the owner then always takes `inner`.
     revoked: AtomicBool,
     /// Orders the other threads among themselves, and the owner against them once it saw
     /// `revoked`.
     inner: SpinLock<()>,
-    /// False where [`fence::heavy`] is unavailable: every lock is then `inner` (`revoked`
-    /// stays set).
-    biased: bool,
+    /// False until [`fence::heavy`] is available (and for good where it never is): every
+    /// lock is then `inner` (`revoked` stays set). Written and read under `inner` (`Relaxed`).
+    biased: AtomicBool,
     value: UnsafeCell<T>,
 }
 
@@ -42,12 +48,14 @@ pub(crate) struct BiasedLock<T> {
 unsafe impl<T: Send> Sync for BiasedLock<T> {}
 
 impl<T: Default> Default for BiasedLock<T> {
+    /// A lock biased if [`ready`] says so now, else unbiased until [`BiasedLock::bias`].
     fn default() -> BiasedLock<T> {
+        let biased = ready();
         BiasedLock {
             owner_in: AtomicBool::new(false),
-            revoked: AtomicBool::new(!fence::available()),
+            revoked: AtomicBool::new(!biased),
             inner: SpinLock::default(),
-            biased: fence::available(),
+            biased: AtomicBool::new(biased),
             value: UnsafeCell::new(T::default()),
         }
     }
@@ -102,10 +110,22 @@ impl<T> BiasedLock<T> {
         }
     }
 
+    /// Biases a lock made before [`ready`] said true (the owner's next lock takes the fast
+    /// path). Call only once `ready()` is true.
+    pub(crate) fn bias(&self) {
+        let _inner = self.inner.lock();
+        // Relaxed: read under `inner` only.
+        self.biased.store(true, Ordering::Relaxed);
+        // Release: pairs with the owner's Acquire load, as when another thread gives the lock
+        // back.
+        self.revoked.store(false, Ordering::Release);
+    }
+
     /// Takes the lock from a thread other than its owner (or after the owner has exited).
     pub(crate) fn lock(&self) -> Guard<'_, T> {
         let inner = self.inner.lock();
-        if self.biased {
+        // Relaxed: written under `inner`, which we hold.
+        if self.biased.load(Ordering::Relaxed) {
             // Relaxed store, then the heavy half of the barrier pair (see `lock_as_owner`).
             self.revoked.store(true, Ordering::Relaxed);
             fence::heavy();
@@ -147,7 +167,8 @@ impl<T> Drop for Guard<'_, T> {
             Held::Owner => self.lock.owner_in.store(false, Ordering::Release),
             Held::OwnerInner => {}
             Held::Other => {
-                if self.lock.biased {
+                // Relaxed: as in `lock` (`inner` is still held).
+                if self.lock.biased.load(Ordering::Relaxed) {
                     // Release: pairs with the owner's Acquire load of `revoked`. Given back
                     // before `inner` is, so the next other thread's `true` is not overwritten.
                     self.lock.revoked.store(false, Ordering::Release);
@@ -161,7 +182,8 @@ impl<T> Drop for Guard<'_, T> {
 /// The two halves of an asymmetric barrier pair.
 #[cfg(not(loom))]
 mod fence {
-    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Once;
 
     /// `membarrier` commands (linux/membarrier.h).
     #[cfg(target_os = "linux")]
@@ -169,10 +191,31 @@ mod fence {
     #[cfg(target_os = "linux")]
     const REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
 
-    /// True if [`heavy`] works in this process (registered once, at the first call).
-    pub(super) fn available() -> bool {
-        static AVAILABLE: OnceLock<bool> = OnceLock::new();
-        *AVAILABLE.get_or_init(register)
+    /// The process is registered: [`heavy`] works. Release/Acquire: a lock made or biased
+    /// after a thread read true is used by threads that see the registration done.
+    static READY: AtomicBool = AtomicBool::new(false);
+
+    /// True once [`heavy`] works in this process (never where `membarrier` is missing).
+    pub(crate) fn ready() -> bool {
+        READY.load(Ordering::Acquire)
+    }
+
+    /// Registers the process for [`heavy`] on a thread of its own, once; then, if that
+    /// worked, sets [`ready`] and calls `then` (which biases the locks made before).
+    pub(crate) fn register_in_background(then: fn()) {
+        static START: Once = Once::new();
+        START.call_once(|| {
+            let spawned = std::thread::Builder::new()
+                .name("gc-membarrier".into())
+                .spawn(move || {
+                    if register() {
+                        READY.store(true, Ordering::Release);
+                        then();
+                    }
+                });
+            // Without the thread the locks stay unbiased, which is only slower.
+            drop(spawned);
+        });
     }
 
     #[cfg(target_os = "linux")]
@@ -195,7 +238,7 @@ mod fence {
 
     /// The other side's half: every thread of the process running now executes a full
     /// barrier before this returns (one not running passes through the kernel, which is one).
-    /// Only called where [`available`] said so.
+    /// Only called once [`ready`] said true.
     #[cfg(target_os = "linux")]
     pub(super) fn heavy() {
         // SAFETY: as in `register`.
@@ -222,9 +265,13 @@ mod fence {
 mod fence {
     use crate::primitive::Ordering;
 
-    pub(super) fn available() -> bool {
+    /// Always: the model checks the biased protocol.
+    pub(crate) fn ready() -> bool {
         true
     }
+
+    /// Nothing to register under loom.
+    pub(crate) fn register_in_background(_then: fn()) {}
 
     pub(super) fn light() {
         loom::sync::atomic::fence(Ordering::SeqCst);
@@ -249,6 +296,20 @@ mod thread_tests {
             std::hint::spin_loop();
         }
         *counter = std::hint::black_box(v) + 1;
+    }
+
+    /// Registers the process for `membarrier` (which this library's Linux hosts have) and
+    /// waits until it is done.
+    fn wait_ready() {
+        super::register_in_background(|| {});
+        let start = std::time::Instant::now();
+        while !super::ready() {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "membarrier did not register"
+            );
+            std::thread::yield_now();
+        }
     }
 
     /// The owner adds to a plain counter under the lock until another thread has taken it
@@ -281,16 +342,29 @@ mod thread_tests {
 
     #[test]
     fn biased_where_membarrier_works() {
+        wait_ready();
         no_addition_is_lost(BiasedLock::default());
     }
 
     #[test]
     fn a_spin_lock_where_it_does_not() {
         no_addition_is_lost(BiasedLock {
-            biased: false,
+            biased: crate::primitive::AtomicBool::new(false),
             revoked: crate::primitive::AtomicBool::new(true),
             ..BiasedLock::default()
         });
+    }
+
+    #[test]
+    fn biased_after_it_was_made() {
+        let lock = BiasedLock::<u64> {
+            biased: crate::primitive::AtomicBool::new(false),
+            revoked: crate::primitive::AtomicBool::new(true),
+            ..BiasedLock::default()
+        };
+        wait_ready();
+        lock.bias();
+        no_addition_is_lost(lock);
     }
 }
 

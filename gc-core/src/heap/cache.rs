@@ -287,8 +287,15 @@ impl Local {
     fn new() -> Local {
         crate::collector::ensure_started();
         gc_stack::register_current_thread();
-        let list: Shared = Arc::default();
-        LISTS.lock().push(Arc::clone(&list));
+        let list: Shared = {
+            // Made under the registry's lock, so `bias_every_list` finds it if it was made
+            // unbiased.
+            let mut lists = LISTS.lock();
+            let list: Shared = Arc::default();
+            lists.push(Arc::clone(&list));
+            list
+        };
+        crate::biased_lock::register_in_background(bias_every_list);
         Local {
             list,
             unflushed: Cell::new(0),
@@ -761,6 +768,15 @@ impl Local {
         // Release: pairs with the sweep's Acquire load of the mark, so a sweep that frees the
         // block (its list was drained meanwhile) does so after the value's drop and the link.
         h.mark.store(SPARE, Ordering::Release);
+    }
+}
+
+/// Biases every thread's list lock, once `membarrier` is registered (see `biased_lock`).
+fn bias_every_list() {
+    let lists = LISTS.lock();
+    debug_assert!(crate::biased_lock::ready());
+    for list in lists.iter() {
+        list.bias();
     }
 }
 
