@@ -92,30 +92,16 @@ pub(crate) struct GcBox<T> {
 }
 
 impl<T> GcBox<T> {
-    /// A block holding `value` with one handle. Its mark and `internal` are set when it is
-    /// registered with its thread's list (under the list's lock).
-    pub(crate) fn fresh(vtable: &'static VTable, value: T) -> GcBox<T> {
-        GcBox {
-            header: Header {
-                strong: AtomicUsize::new(1),
-                internal: AtomicU64::new(0),
-                mark: AtomicU32::new(0),
-                flags: AtomicU32::new(0),
-                vtable,
-            },
-            value,
-        }
-    }
-
-    /// Writes a kept block handed out again for `value`: as [`fresh`](Self::fresh) would,
-    /// but with its mark and (if `internal` is `Some`) its `internal` word final, and without
-    /// writing `internal` otherwise (a spare's list index stays where it is).
+    /// Writes a block for `value` with one handle, field by field in place (no `GcBox` is
+    /// built on the stack first): its mark and (if `internal` is `Some`) its `internal` word as
+    /// given, `internal` left as it is otherwise (a reused spare keeps its list index there).
     ///
     /// # Safety
     /// `block` is valid for writes of a `GcBox<T>` and no other thread or collector pass reads
-    /// or writes it meanwhile (the caller holds the block's list lock and owns the block).
+    /// or writes it meanwhile (a fresh block not yet registered, or a kept block under its
+    /// list lock, owned by the caller).
     #[inline(always)]
-    pub(crate) unsafe fn write_reused(
+    pub(crate) unsafe fn write_in_place(
         block: *mut GcBox<T>,
         vtable: &'static VTable,
         value: T,
