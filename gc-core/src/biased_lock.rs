@@ -61,23 +61,20 @@ impl<T: Default> Default for BiasedLock<T> {
     }
 }
 
-/// Holds a [`BiasedLock`]; gives it back when dropped.
-pub(crate) struct Guard<'a, T> {
+/// Holds a [`BiasedLock`] for its owner; gives it back when dropped.
+pub(crate) struct OwnerGuard<'a, T> {
     lock: &'a BiasedLock<T>,
-    how: Held,
-    /// `inner`, unless `how` is `Owner`; given back after `Guard::drop` ran.
-    _inner: Option<InnerGuard<'a, ()>>,
+    /// `inner`, if the owner found the bias revoked (else `owner_in` is set); given back after
+    /// `OwnerGuard::drop` ran.
+    inner: Option<InnerGuard<'a, ()>>,
 }
 
-/// How a guard holds its lock.
-#[derive(Clone, Copy)]
-enum Held {
-    /// The owner's fast path: `owner_in` is set.
-    Owner,
-    /// The owner, after it saw `revoked`: through `inner`.
-    OwnerInner,
-    /// Another thread: through `inner`, with `revoked` set (if the lock is biased).
-    Other,
+/// Holds a [`BiasedLock`] for a thread other than its owner (`inner`, with `revoked` set if
+/// the lock is biased); gives it back when dropped.
+pub(crate) struct Guard<'a, T> {
+    lock: &'a BiasedLock<T>,
+    /// Given back after `Guard::drop` ran.
+    _inner: InnerGuard<'a, ()>,
 }
 
 impl<T> BiasedLock<T> {
@@ -87,7 +84,7 @@ impl<T> BiasedLock<T> {
     /// Only one thread ever calls this on a given lock (its owner), and not while it holds
     /// the lock already.
     #[inline]
-    pub(crate) unsafe fn lock_as_owner(&self) -> Guard<'_, T> {
+    pub(crate) unsafe fn lock_as_owner(&self) -> OwnerGuard<'_, T> {
         // Relaxed store, then the light half of the barrier pair: `fence::heavy` on the other
         // side orders this store before our load of `revoked` for the other thread.
         self.owner_in.store(true, Ordering::Relaxed);
@@ -95,18 +92,16 @@ impl<T> BiasedLock<T> {
         // Acquire: pairs with the Release store that gives `revoked` back in `Guard::drop`,
         // so another thread's writes under the lock are seen.
         if !self.revoked.load(Ordering::Acquire) {
-            return Guard {
+            return OwnerGuard {
                 lock: self,
-                how: Held::Owner,
-                _inner: None,
+                inner: None,
             };
         }
         // Release: pairs with the other thread's Acquire load of `owner_in`.
         self.owner_in.store(false, Ordering::Release);
-        Guard {
+        OwnerGuard {
             lock: self,
-            how: Held::OwnerInner,
-            _inner: Some(self.inner.lock()),
+            inner: Some(self.inner.lock()),
         }
     }
 
@@ -138,44 +133,54 @@ impl<T> BiasedLock<T> {
         }
         Guard {
             lock: self,
-            how: Held::Other,
-            _inner: Some(inner),
+            _inner: inner,
         }
     }
 }
 
-impl<T> Deref for Guard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds the lock, so no other reference to the value exists.
-        unsafe { &*self.lock.value.get() }
-    }
-}
+/// Both guards reach the value the same way.
+macro_rules! deref_to_value {
+    ($guard:ident) => {
+        impl<T> Deref for $guard<'_, T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                // SAFETY: the guard holds the lock, so no other reference to the value exists.
+                unsafe { &*self.lock.value.get() }
+            }
+        }
 
-impl<T> DerefMut for Guard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only one.
-        unsafe { &mut *self.lock.value.get() }
+        impl<T> DerefMut for $guard<'_, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: as in `deref`, and `&mut self` makes this the only one.
+                unsafe { &mut *self.lock.value.get() }
+            }
+        }
+    };
+}
+deref_to_value!(OwnerGuard);
+deref_to_value!(Guard);
+
+impl<T> Drop for OwnerGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.inner.is_none() {
+            // Release: pairs with the Acquire load of `owner_in` in `lock`.
+            self.lock.owner_in.store(false, Ordering::Release);
+        }
+        // The inner guard, if any, is dropped after this, unlocking `inner`.
     }
 }
 
 impl<T> Drop for Guard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        match self.how {
-            // Release: pairs with the Acquire load of `owner_in` in `lock`.
-            Held::Owner => self.lock.owner_in.store(false, Ordering::Release),
-            Held::OwnerInner => {}
-            Held::Other => {
-                // Relaxed: as in `lock` (`inner` is still held).
-                if self.lock.biased.load(Ordering::Relaxed) {
-                    // Release: pairs with the owner's Acquire load of `revoked`. Given back
-                    // before `inner` is, so the next other thread's `true` is not overwritten.
-                    self.lock.revoked.store(false, Ordering::Release);
-                }
-            }
+        // Relaxed: as in `lock` (`inner` is still held).
+        if self.lock.biased.load(Ordering::Relaxed) {
+            // Release: pairs with the owner's Acquire load of `revoked`. Given back before
+            // `inner` is, so the next other thread's `true` is not overwritten.
+            self.lock.revoked.store(false, Ordering::Release);
         }
-        // The inner guard, if any, is dropped after this, unlocking `inner`.
+        // The inner guard is dropped after this, unlocking `inner`.
     }
 }
 

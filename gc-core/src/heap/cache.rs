@@ -309,7 +309,7 @@ impl Local {
 
     /// Takes this thread's list lock, as its owner (no read-modify-write).
     #[inline(always)]
-    fn own_list(&self) -> crate::biased_lock::Guard<'_, ThreadList> {
+    fn own_list(&self) -> crate::biased_lock::OwnerGuard<'_, ThreadList> {
         // SAFETY: a `Local` lives in its thread's `LOCAL` and is reached only from that thread
         // (`Cell`s make it `!Sync`), so its list has one owner; every hold is a few statements
         // that allocate no block and free none, so none nests in another.
