@@ -118,22 +118,64 @@ impl<T> BiasedLock<T> {
 
     /// Takes the lock from a thread other than its owner (or after the owner has exited).
     pub(crate) fn lock(&self) -> Guard<'_, T> {
+        let guard = self.revoke();
+        if guard.biased() {
+            fence::heavy();
+            guard.wait_for_owner();
+        }
+        guard
+    }
+
+    /// The first half of [`lock`](Self::lock): takes `inner` and, if the lock is biased, sets
+    /// `revoked`. The value must not be touched before a [`fence::heavy`] and
+    /// [`Guard::wait_for_owner`].
+    fn revoke(&self) -> Guard<'_, T> {
         let inner = self.inner.lock();
         // Relaxed: written under `inner`, which we hold.
         if self.biased.load(Ordering::Relaxed) {
             // Relaxed store, then the heavy half of the barrier pair (see `lock_as_owner`).
             self.revoked.store(true, Ordering::Relaxed);
-            fence::heavy();
-            // Acquire: pairs with the owner's Release stores of `false`, so the writes of its
-            // last hold are seen. The owner holds it for a few instructions at a time; once it
-            // sees `revoked` it waits on `inner`.
-            while self.owner_in.load(Ordering::Acquire) {
-                crate::primitive::yield_now();
-            }
         }
         Guard {
             lock: self,
             _inner: inner,
+        }
+    }
+}
+
+/// Takes each of `locks` in turn from a thread other than their owners and runs `f` on its
+/// value under it, with one [`fence::heavy`] for all of them instead of one each: every lock
+/// is revoked first, then each is waited for, used and given back in order (an owner whose
+/// lock is revoked and not yet given back waits for it on its slow path).
+pub(crate) fn for_each_locked<'a, T: 'a>(
+    locks: impl IntoIterator<Item = &'a BiasedLock<T>>,
+    mut f: impl FnMut(&mut T),
+) {
+    let guards: Vec<Guard<'a, T>> = locks.into_iter().map(BiasedLock::revoke).collect();
+    if guards.iter().any(Guard::biased) {
+        fence::heavy();
+    }
+    for mut guard in guards {
+        if guard.biased() {
+            guard.wait_for_owner();
+        }
+        f(&mut guard);
+    }
+}
+
+impl<T> Guard<'_, T> {
+    /// The lock is biased (read under `inner`, which the guard holds: `Relaxed`).
+    fn biased(&self) -> bool {
+        self.lock.biased.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the owner is out of its fast path, after a [`fence::heavy`] that came after
+    /// `revoked` was set. Acquire: pairs with the owner's Release stores of `false`, so the
+    /// writes of its last hold are seen. The owner holds it for a few instructions at a time;
+    /// once it sees `revoked` it waits on `inner`.
+    fn wait_for_owner(&self) {
+        while self.lock.owner_in.load(Ordering::Acquire) {
+            crate::primitive::yield_now();
         }
     }
 }
@@ -402,6 +444,30 @@ mod tests {
             // SAFETY: no other thread is left.
             let total = lock.lock().with(|v| unsafe { *v });
             assert_eq!(total, 3);
+        });
+    }
+
+    #[test]
+    fn one_barrier_for_two_locks_against_both_owners() {
+        loom::model(|| {
+            let locks: Arc<[BiasedLock<UnsafeCell<u32>>; 2]> = Arc::new(Default::default());
+            let owner = {
+                let locks = Arc::clone(&locks);
+                // SAFETY: this thread is the second lock's only owner, holding it once.
+                loom::thread::spawn(move || bump(&*unsafe { locks[1].lock_as_owner() }))
+            };
+            let other = {
+                let locks = Arc::clone(&locks);
+                loom::thread::spawn(move || super::for_each_locked(locks.iter(), |v| bump(v)))
+            };
+            // SAFETY: this thread is the first lock's only owner, holding it once.
+            bump(&*unsafe { locks[0].lock_as_owner() });
+            owner.join().unwrap();
+            other.join().unwrap();
+            for lock in locks.iter() {
+                // SAFETY: no other thread is left.
+                assert_eq!(lock.lock().with(|v| unsafe { *v }), 2);
+            }
         });
     }
 

@@ -18,7 +18,7 @@ use super::header::{Header, HAS_CLEANUP, HUSK, RETIRING, SPARE};
 use super::list::ObjList;
 use super::thread_cell::ThreadCell;
 use super::ObjPtr;
-use crate::biased_lock::BiasedLock;
+use crate::biased_lock::{self, BiasedLock};
 use crate::collector::pacer;
 use crate::collector::state::{self, Phase, State};
 use crate::primitive::{global, local, Arc, Mutex, Ordering};
@@ -295,7 +295,7 @@ impl Local {
             lists.push(Arc::clone(&list));
             list
         };
-        crate::biased_lock::register_in_background(bias_every_list);
+        biased_lock::register_in_background(bias_every_list);
         Local {
             list,
             unflushed: Cell::new(0),
@@ -774,7 +774,7 @@ impl Local {
 /// Biases every thread's list lock, once `membarrier` is registered (see `biased_lock`).
 fn bias_every_list() {
     let lists = LISTS.lock();
-    debug_assert!(crate::biased_lock::ready());
+    debug_assert!(biased_lock::ready());
     for list in lists.iter() {
         list.bias();
     }
@@ -786,17 +786,17 @@ fn bias_every_list() {
 /// not to copy its entries or chunks.
 pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
     let mut lists = LISTS.lock();
-    for list in lists.iter() {
-        // The thread's lock is held for a swap of the list's head only: appending to `into`
-        // may grow its vector (a copy, or a call to the system allocator), and the thread
-        // spins for its lock meanwhile.
-        let mut taken = {
-            let mut list = list.lock();
-            list.drained_epoch = epoch;
-            list.drains += 1;
-            std::mem::take(&mut list.objects)
-        };
-        into.append(&mut taken);
+    // Each thread's lock is held for a swap of the list's head only: appending to `into` may
+    // grow its vector (a copy, or a call to the system allocator), and the thread waits for its
+    // lock meanwhile. One process-wide barrier serves every list.
+    let mut taken = Vec::with_capacity(lists.len());
+    biased_lock::for_each_locked(lists.iter().map(|l| &**l), |list| {
+        list.drained_epoch = epoch;
+        list.drains += 1;
+        taken.push(std::mem::take(&mut list.objects));
+    });
+    for mut objects in taken {
+        into.append(&mut objects);
     }
     into.append(&mut ORPHANS.lock().objects);
     // A list whose thread has exited is referenced only from here. Its last blocks (allocated
@@ -818,9 +818,7 @@ pub(crate) fn drain_into(into: &mut ObjList, epoch: u32) {
 pub(crate) fn totals() -> Totals {
     let lists = LISTS.lock();
     let mut t = ORPHANS.lock().totals;
-    for l in lists.iter() {
-        t.add(&l.lock().totals);
-    }
+    biased_lock::for_each_locked(lists.iter().map(|l| &**l), |l| t.add(&l.totals));
     t
 }
 
