@@ -468,3 +468,74 @@ fn objects_dropped_while_a_cycle_marks_are_dropped_a_few_at_a_time_once_it_ends(
     collect();
     assert_eq!(drops.dropped(), 1000, "and nothing twice");
 }
+
+/// A node whose value has drop glue, holding a value without any: the plain value is freed
+/// inside the node's free loop.
+#[derive(Trace)]
+struct Holds {
+    plain: Gc<[u64; 4]>,
+    #[gc(unsafe_no_trace)]
+    _token: DropToken,
+}
+
+#[test]
+fn values_without_drop_glue_are_kept_for_reuse_at_once() {
+    let _turn = one_at_a_time();
+    let drops = DropCounter::new();
+    let addresses = |v: &[Gc<[u64; 4]>]| -> HashSet<usize> {
+        v.iter().map(|g| Gc::as_ptr(g) as usize).collect()
+    };
+
+    // Dropped on their own: each block is kept and handed out again, and counted freed.
+    let plain: Vec<Gc<[u64; 4]>> = (0..100).map(|i| Gc::new([i; 4])).collect();
+    let freed = addresses(&plain);
+    let before = stats();
+    drop(plain);
+    assert_eq!(
+        stats().total_freed_objects - before.total_freed_objects,
+        100
+    );
+    let again: Vec<Gc<[u64; 4]>> = (100..200).map(|i| Gc::new([i; 4])).collect();
+    assert_eq!(
+        addresses(&again),
+        freed,
+        "every freed block is handed out again"
+    );
+    for (i, g) in again.iter().enumerate() {
+        assert_eq!(
+            **g,
+            [100 + i as u64; 4],
+            "values in reused blocks are intact"
+        );
+    }
+
+    // Dropped inside another value's drop (the free loop): the same.
+    let freed = addresses(&again);
+    let holders: Vec<Gc<Holds>> = again
+        .into_iter()
+        .map(|plain| {
+            Gc::new(Holds {
+                plain,
+                _token: drops.token(),
+            })
+        })
+        .collect();
+    drop(holders);
+    assert_eq!(drops.dropped(), 100);
+    let third: Vec<Gc<[u64; 4]>> = (0..100).map(|i| Gc::new([i; 4])).collect();
+    assert_eq!(
+        addresses(&third),
+        freed,
+        "blocks freed in the loop are handed out again"
+    );
+
+    // With a weak reference, the block is freed on the general path: the reference clears.
+    let watched = Gc::new([7u64; 4]);
+    let weak: GcWeak<[u64; 4]> = Gc::downgrade(&watched);
+    drop(watched);
+    assert!(
+        weak.upgrade().is_none(),
+        "the weak reference of a freed value is cleared"
+    );
+    drop(third);
+}

@@ -160,6 +160,20 @@ unsafe fn retire_after_marking(local: &Local) {
 /// [`Local::unregister`] returned `taken` for `h` on this thread, whose state `local` is.
 #[inline]
 unsafe fn free_taken(local: &Local, h: NonNull<Header>, taken: Taken) {
+    if let Taken::Kept { generation } = taken {
+        // SAFETY: taken from this thread's list: owned by this thread, not freed.
+        let header = unsafe { h.as_ref() };
+        let vtable = header.vtable;
+        // Acquire: as in `free_now`. A value without drop glue holds no handle and runs no
+        // code, and with no weak reference or cleanup there is nothing else to do: kept as a
+        // spare at once, without the loop (even inside one: nothing can be queued from it).
+        if !vtable.needs_drop && header.flags.load(Ordering::Acquire) == 0 {
+            // SAFETY: kept by `unregister` with this generation; its value has no drop glue
+            // (dropping it is nothing); not touched again here.
+            unsafe { local.keep_spare(ObjPtr(h), generation, vtable.class.unwrap_or_default()) };
+            return;
+        }
+    }
     let frees = local.frees();
     if frees.active.get() {
         frees.push(ObjPtr(h), taken);
