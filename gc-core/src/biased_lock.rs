@@ -17,9 +17,9 @@
 //! Under loom both barriers are `SeqCst` fences, which the model checks.
 //!
 //! `membarrier` needs the process registered first, and registering a process that already
-//! runs several threads waits for every CPU to pass a scheduling point (10-30 ms measured
-//! here): [`register_in_background`] does it on a thread of its own, and locks made before it
-//! is done start unbiased (every lock is `inner`) and are biased by [`BiasedLock::bias`].
+//! runs several threads took 10-30 ms here (1-2 us for a process of one thread):
+//! [`register_in_background`] does it on a thread of its own, and locks made before it is done
+//! start unbiased (every lock is `inner`) and are biased by [`BiasedLock::bias`].
 
 use crate::primitive::{AtomicBool, Ordering};
 use crate::spin_lock::{Guard as InnerGuard, SpinLock};
